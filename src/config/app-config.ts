@@ -1,0 +1,115 @@
+import { hostname } from 'node:os';
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+
+/**
+ * The process environment, validated once at boot. Every other module receives this
+ * typed object; nothing reads `process.env` after start-up.
+ */
+export class AppConfig {
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'must be a postgres:// URL' })
+  DATABASE_URL: string;
+
+  @Matches(/^rediss?:\/\/\S+$/, { message: 'must be a redis:// URL' })
+  REDIS_URL: string;
+
+  /** Namespace for every Redis key and BullMQ queue, so several deployments or test runs share one Redis. */
+  @Matches(/^[a-zA-Z0-9_-]{1,40}$/, { message: 'must be 1-40 letters, digits, - or _' })
+  REDIS_PREFIX = 'loa';
+
+  @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  PORT = 3000;
+
+  /** 0 picks a free port (tests). */
+  @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  MQTT_PORT = 1883;
+
+  @IsString() @MinLength(1)
+  MQTT_HOST = '0.0.0.0';
+
+  /** Unique per broker instance (Aedes `id`), so presence events of a cluster can be told apart. */
+  @Matches(/^[a-zA-Z0-9_.-]{1,64}$/, { message: 'must be 1-64 letters, digits, ., - or _' })
+  BROKER_ID = `${hostname()}-${process.pid}`;
+
+  /** How long a frozen subscriber may hold a delivery before Aedes drops it. */
+  @Transform(toInt) @IsInt() @Min(1000) @Max(600_000)
+  BROKER_DRAIN_TIMEOUT_MS = 10_000;
+
+  @Matches(/^[a-z0-9][a-z0-9._-]{2,63}$/, { message: 'must be 3-64 lowercase letters, digits, ., - or _' })
+  ADMIN_USERNAME: string;
+
+  @IsString() @MinLength(8, { message: 'must be at least 8 characters' })
+  ADMIN_PASSWORD: string;
+
+  @IsString() @MinLength(16, { message: 'must be at least 16 characters' })
+  JWT_SECRET: string;
+
+  @Transform(toInt) @IsInt() @Min(60) @Max(30 * 86_400)
+  JWT_TTL_S = 12 * 3600;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(3600)
+  HEARTBEAT_INTERVAL_S = 30;
+
+  @Transform(toInt) @IsInt() @Min(0) @Max(3600)
+  OFFLINE_GRACE_S = 15;
+
+  /** How often the cluster-wide liveness sweep runs. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(300)
+  LIVENESS_SWEEP_S = 5;
+
+  /** Heartbeat telemetry is buffered this long, then persisted as one batch. */
+  @Transform(toInt) @IsInt() @Min(50) @Max(60_000)
+  TELEMETRY_FLUSH_MS = 2000;
+
+  @IsString() @MinLength(1)
+  DEVICE_TIMEZONE = 'Asia/Ho_Chi_Minh';
+
+  @Transform(toInt) @IsInt() @Min(0) @Max(100)
+  DEVICE_DEFAULT_VOLUME = 80;
+
+  @IsIn(['error', 'warn', 'log', 'debug', 'verbose'])
+  LOG_LEVEL: 'error' | 'warn' | 'log' | 'debug' | 'verbose' = 'log';
+
+  /** Seeds the demo area tree (Bắc Kạn) on an empty database. */
+  @IsIn(['true', 'false'])
+  SEED_DEMO_AREAS: 'true' | 'false' = 'false';
+}
+
+export class ConfigError extends Error {}
+
+const SECRET_KEYS = new Set(['ADMIN_PASSWORD', 'JWT_SECRET', 'DATABASE_URL', 'REDIS_URL']);
+
+/** Validates `env` into an AppConfig; throws a ConfigError naming the first bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const known = Object.keys(new AppConfig());
+  const required = ['DATABASE_URL', 'REDIS_URL', 'ADMIN_USERNAME', 'ADMIN_PASSWORD', 'JWT_SECRET'];
+  const input: Record<string, string> = {};
+  for (const key of [...known, ...required]) {
+    const value = env[key];
+    if (value !== undefined && value !== '') input[key] = value;
+  }
+  for (const key of required) {
+    if (input[key] === undefined) throw new ConfigError(`${key} is required but not set`);
+  }
+  const config = plainToInstance(AppConfig, input);
+  const [first] = validateSync(config, { stopAtFirstError: true });
+  if (first) {
+    const reason = Object.values(first.constraints ?? {})[0] ?? 'is invalid';
+    const message = reason.startsWith(first.property) ? reason : `${first.property} ${reason}`;
+    const shown = SECRET_KEYS.has(first.property) ? '' : ` (got ${JSON.stringify(String(first.value))})`;
+    throw new ConfigError(message + shown);
+  }
+  return config;
+}
