@@ -1,0 +1,25 @@
+import { Module } from '@nestjs/common';
+import { AreasModule } from './areas/areas.module.js';
+import { AuthModule } from './auth/auth.module.js';
+import { BrokerModule } from './broker/broker.module.js';
+import { ConfigModule } from './config/config.module.js';
+import { DatabaseModule } from './database/database.module.js';
+import { DevicesModule } from './devices/devices.module.js';
+import { HealthModule } from './health/health.module.js';
+import { QueuesModule } from './queues/queues.module.js';
+import { RedisModule } from './redis/redis.module.js';
+
+@Module({
+  imports: [
+    ConfigModule,
+    DatabaseModule,
+    RedisModule,
+    QueuesModule,
+    BrokerModule,
+    AuthModule,
+    AreasModule,
+    DevicesModule,
+    HealthModule,
+  ],
+})
+export class AppModule {}

@@ -1,0 +1,19 @@
+import type { DeviceTelemetry } from '../devices/device.entity.js';
+
+/** Every BullMQ queue and job of Loa, with its payload type. */
+export const QUEUES = {
+  liveness: 'liveness',
+  telemetry: 'telemetry',
+} as const;
+
+export const JOBS = {
+  livenessSweep: 'liveness-sweep',
+  persistTransitions: 'persist-transitions',
+  telemetryBatch: 'telemetry-batch',
+} as const;
+
+export interface TelemetryBatchJob {
+  items: { code: string; at: string; telemetry: DeviceTelemetry }[];
+  /** Rejected device payloads counted since the last batch, per device code. */
+  rejected: Record<string, number>;
+}
