@@ -53,6 +53,9 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
   private server: Server | null = null;
   private hooks: BrokerDeviceHooks | null = null;
   private readonly sessions = new WeakMap<Client, DeviceSession>();
+  private markListening!: () => void;
+  /** Resolves once the MQTT listener is open and Loa may publish. */
+  readonly listening = new Promise<void>((resolve) => (this.markListening = resolve));
 
   constructor(@Inject(AppConfig) private readonly config: AppConfig) {}
 
@@ -117,6 +120,7 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
       this.server!.once('error', reject);
       this.server!.listen(this.config.MQTT_PORT, this.config.MQTT_HOST, () => resolve());
     });
+    this.markListening();
     this.logger.log(`MQTT broker ${this.config.BROKER_ID} listening on ${this.config.MQTT_HOST}:${this.port}`);
   }
 

@@ -76,9 +76,6 @@ export class AppConfig {
   @IsString() @MinLength(1)
   DEVICE_TIMEZONE = 'Asia/Ho_Chi_Minh';
 
-  @Transform(toInt) @IsInt() @Min(0) @Max(100)
-  DEVICE_DEFAULT_VOLUME = 80;
-
   @IsIn(['error', 'warn', 'log', 'debug', 'verbose'])
   LOG_LEVEL: 'error' | 'warn' | 'log' | 'debug' | 'verbose' = 'log';
 

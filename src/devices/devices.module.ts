@@ -1,4 +1,32 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AreasModule } from '../areas/areas.module.js';
+import { DeviceConfigPublisher } from './device-config.publisher.js';
+import { DeviceCredentials } from './device-credentials.service.js';
+import { DeviceGateway } from './device-gateway.service.js';
+import { DeviceStateChange } from './device-state-change.entity.js';
+import { Device } from './device.entity.js';
+import { DevicesController } from './devices.controller.js';
+import { DevicesService } from './devices.service.js';
+import { LivenessProcessor } from './liveness/liveness.processor.js';
+import { LivenessStore } from './liveness/liveness.store.js';
+import { StateRecorder } from './liveness/state-recorder.service.js';
+import { TelemetryBuffer } from './telemetry-buffer.service.js';
+import { TelemetryProcessor } from './telemetry.processor.js';
 
-@Module({})
+@Module({
+  imports: [TypeOrmModule.forFeature([Device, DeviceStateChange]), AreasModule],
+  controllers: [DevicesController],
+  providers: [
+    DevicesService,
+    DeviceCredentials,
+    DeviceGateway,
+    DeviceConfigPublisher,
+    LivenessStore,
+    StateRecorder,
+    LivenessProcessor,
+    TelemetryBuffer,
+    TelemetryProcessor,
+  ],
+})
 export class DevicesModule {}

@@ -14,6 +14,4 @@ export const JOBS = {
 
 export interface TelemetryBatchJob {
   items: { code: string; at: string; telemetry: DeviceTelemetry }[];
-  /** Rejected device payloads counted since the last batch, per device code. */
-  rejected: Record<string, number>;
 }

@@ -1,0 +1,94 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import { BrokerService, type BrokerDeviceHooks, type DeviceSession } from '../broker/broker.service.js';
+import { parseInboundPayload, type Heartbeat } from '../broker/payloads.js';
+import type { DeviceInboundChannel } from '../broker/topics.js';
+import { JOBS, QUEUES } from '../queues/queues.js';
+import { DeviceCredentials } from './device-credentials.service.js';
+import { LivenessStore } from './liveness/liveness.store.js';
+import { TelemetryBuffer } from './telemetry-buffer.service.js';
+
+const LOG_EVERY_MS = 60_000;
+
+/**
+ * The only code that reads what devices send. It validates, then hands work to Redis and
+ * BullMQ; nothing here waits on Postgres, and nothing a device sends can throw into the
+ * broker.
+ */
+@Injectable()
+export class DeviceGateway implements BrokerDeviceHooks, OnModuleInit {
+  private readonly logger = new Logger(DeviceGateway.name);
+  /** When each device's rejections were last logged: one line per device per minute. */
+  private readonly lastLogged = new Map<string, number>();
+
+  constructor(
+    @Inject(BrokerService) private readonly broker: BrokerService,
+    @Inject(DeviceCredentials) private readonly credentials: DeviceCredentials,
+    @Inject(LivenessStore) private readonly liveness: LivenessStore,
+    @Inject(TelemetryBuffer) private readonly telemetry: TelemetryBuffer,
+    @InjectQueue(QUEUES.liveness) private readonly livenessQueue: Queue,
+  ) {}
+
+  onModuleInit(): void {
+    this.broker.attach(this);
+  }
+
+  authenticate(code: string, secret: string) {
+    return this.credentials.authenticate(code, secret);
+  }
+
+  onConnected(session: DeviceSession): void {
+    this.track(this.liveness.connected(session.access.code, session.connId), `connect of ${session.access.code}`);
+  }
+
+  onDisconnected(session: DeviceSession): void {
+    this.liveness
+      .disconnected(session.access.code, session.connId)
+      .catch((err: unknown) => this.logger.error(`disconnect of ${session.access.code} not recorded: ${String(err)}`));
+  }
+
+  onInbound(session: DeviceSession, channel: DeviceInboundChannel, payload: Buffer): void {
+    const { code } = session.access;
+    const parsed = parseInboundPayload(channel, payload);
+    if (!parsed.ok) return this.reject(code, parsed.reason);
+    switch (channel) {
+      case 'heartbeat':
+        this.telemetry.record(code, parsed.value as Heartbeat);
+        this.track(this.liveness.heartbeat(code), `heartbeat of ${code}`);
+        return;
+      case 'events':
+      case 'acks':
+        // Playback events and command acks feed the as-run log, which broadcasts bring.
+        // Until then a valid one is accepted and has nothing to update.
+        this.logger.debug(`device ${code}: ${channel} message accepted`);
+        return;
+    }
+  }
+
+  onDenied(session: DeviceSession, action: 'publish' | 'subscribe', topic: string): void {
+    this.reject(session.access.code, `${action} to ${JSON.stringify(topic.slice(0, 200))} denied`);
+  }
+
+  private reject(code: string, reason: string): void {
+    this.telemetry.countRejected(code);
+    const now = Date.now();
+    if (now - (this.lastLogged.get(code) ?? 0) < LOG_EVERY_MS) return;
+    if (this.lastLogged.size > 50_000) this.lastLogged.clear();
+    this.lastLogged.set(code, now);
+    this.logger.warn(`device ${code}: message dropped: ${reason} (further drops counted, logged again in 1 min)`);
+  }
+
+  /** A state change is persisted shortly after, by one job however many changes arrive. */
+  private track(change: Promise<boolean>, what: string): void {
+    change
+      .then((changed) => {
+        if (!changed) return;
+        return this.livenessQueue.add(JOBS.persistTransitions, null, {
+          delay: 100,
+          deduplication: { id: JOBS.persistTransitions, keepLastIfActive: true },
+        });
+      })
+      .catch((err: unknown) => this.logger.error(`${what} not recorded: ${String(err)}`));
+  }
+}
