@@ -48,13 +48,16 @@ export class CreateDeviceDto {
   volume?: number;
 }
 
+/** Like @IsOptional, but an explicit null is validated (and refused) instead of skipped. */
+const IsOmittable = () => ValidateIf((_, value) => value !== undefined);
+
 export class UpdateDeviceDto {
   @ApiPropertyOptional()
-  @IsOptional() @Transform(trim) @IsString() @MinLength(1) @MaxLength(200)
+  @IsOmittable() @Transform(trim) @IsString() @MinLength(1) @MaxLength(200)
   name?: string;
 
   @ApiPropertyOptional({ description: 'moving a device closes its session so it reconnects under the new area' })
-  @IsOptional() @IsString() @Matches(AREA_CODE_PATTERN, { message: 'areaCode is not an area code' })
+  @IsOmittable() @IsString() @Matches(AREA_CODE_PATTERN, { message: 'areaCode is not an area code' })
   areaCode?: string;
 
   @ApiPropertyOptional({ nullable: true, description: 'null clears it' })
@@ -66,7 +69,7 @@ export class UpdateDeviceDto {
   longitude?: number | null;
 
   @ApiPropertyOptional({ minimum: 0, maximum: 100 })
-  @IsOptional() @IsInt() @Min(0) @Max(100)
+  @IsOmittable() @IsInt() @Min(0) @Max(100)
   volume?: number;
 }
 
