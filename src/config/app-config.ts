@@ -101,9 +101,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     if (input[key] === undefined) throw new ConfigError(`${key} is required but not set`);
   }
   const config = plainToInstance(AppConfig, input);
-  const [first] = validateSync(config, { stopAtFirstError: true });
+  const [first] = validateSync(config);
   if (first) {
-    const reason = Object.values(first.constraints ?? {})[0] ?? 'is invalid';
+    // A wrong type explains a value better than the range it then also misses.
+    const constraints = first.constraints ?? {};
+    const reason = constraints.isInt ?? Object.values(constraints)[0] ?? 'is invalid';
     const message = reason.startsWith(first.property) ? reason : `${first.property} ${reason}`;
     const shown = SECRET_KEYS.has(first.property) ? '' : ` (got ${JSON.stringify(String(first.value))})`;
     throw new ConfigError(message + shown);
