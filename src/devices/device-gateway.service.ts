@@ -10,6 +10,8 @@ import { LivenessStore } from './liveness/liveness.store.js';
 import { TelemetryBuffer } from './telemetry-buffer.service.js';
 
 const LOG_EVERY_MS = 60_000;
+/** Heartbeats closer together than this refresh telemetry only; liveness needs no finer grain. */
+const LIVENESS_REFRESH_MS = 1000;
 
 /**
  * The only code that reads what devices send. It validates, then hands work to Redis and
@@ -21,6 +23,8 @@ export class DeviceGateway implements BrokerDeviceHooks, OnModuleInit {
   private readonly logger = new Logger(DeviceGateway.name);
   /** When each device's rejections were last logged: one line per device per minute. */
   private readonly lastLogged = new Map<string, number>();
+  /** When each connected device last refreshed its liveness deadline, to spare Redis a flood. */
+  private readonly lastRefresh = new Map<string, number>();
 
   constructor(
     @Inject(BrokerService) private readonly broker: BrokerService,
@@ -43,6 +47,7 @@ export class DeviceGateway implements BrokerDeviceHooks, OnModuleInit {
   }
 
   onDisconnected(session: DeviceSession): void {
+    this.lastRefresh.delete(session.access.code);
     this.liveness
       .disconnected(session.access.code, session.connId)
       .catch((err: unknown) => this.logger.error(`disconnect of ${session.access.code} not recorded: ${String(err)}`));
@@ -53,10 +58,14 @@ export class DeviceGateway implements BrokerDeviceHooks, OnModuleInit {
     const parsed = parseInboundPayload(channel, payload);
     if (!parsed.ok) return this.reject(code, parsed.reason);
     switch (channel) {
-      case 'heartbeat':
+      case 'heartbeat': {
         this.telemetry.record(code, parsed.value as Heartbeat);
+        const now = Date.now();
+        if (now - (this.lastRefresh.get(code) ?? 0) < LIVENESS_REFRESH_MS) return;
+        this.lastRefresh.set(code, now);
         this.track(this.liveness.heartbeat(code), `heartbeat of ${code}`);
         return;
+      }
       case 'events':
       case 'acks':
         // Playback events and command acks feed the as-run log, which broadcasts bring.
