@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { connect as tcpConnect } from 'node:net';
 import { promisify } from 'node:util';
 import type { MqttClient } from 'mqtt';
 import { areaCommandsTopic, deviceTopic } from '../src/broker/topics.js';
@@ -169,6 +170,29 @@ describe('MQTT broker: authentication and access control', () => {
       expect(attacker.connected).toBe(true);
       const neighbourState = await t.http().get(`/api/v1/devices/${neighbour.code}`).set('Authorization', t.auth);
       expect(neighbourState.body.telemetry).toBeNull();
+    });
+
+    it('closes the connection of a device that sends a packet over 64 KiB, and only that one', async () => {
+      const bystander = await online(neighbour);
+      const flooder = await online(speaker);
+      flooder.on('error', () => undefined);
+
+      flooder.publish(deviceTopic(speaker.code, 'heartbeat'), Buffer.alloc(100 * 1024, 0x20), { qos: 0 });
+
+      await closed(flooder);
+      expect(await subscribe(bystander, deviceTopic(neighbour.code, 'commands'))).toBe(1);
+    });
+
+    it('closes a raw connection that announces a huge packet before sending its body', async () => {
+      const socket = tcpConnect(t.mqttPort, '127.0.0.1');
+      await new Promise((resolve) => socket.once('connect', resolve));
+      const ended = new Promise((resolve) => socket.once('close', resolve));
+
+      // CONNECT, remaining length 200 MiB as a four-byte variable integer; no body follows.
+      socket.write(Buffer.from([0x10, 0x80, 0x80, 0x80, 0x64]));
+
+      await expect(Promise.race([ended.then(() => 'closed'), new Promise((r) => setTimeout(() => r('open'), 3000))])).resolves.toBe('closed');
+      await t.http().get('/health/ready').expect(200);
     });
 
     it('does not store a retained message a device tries to plant on its own schedule topic', async () => {

@@ -9,6 +9,7 @@ import {
 } from '@nestjs/common';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import { AppConfig } from '../config/app-config.js';
+import { guardPacketSize, PacketTooLargeError } from './packet-size-guard.js';
 import { DEVICE_CODE_PATTERN, inboundChannelOf, maySubscribe, type DeviceAccess, type DeviceInboundChannel } from './topics.js';
 
 /** Why a CONNECT was refused; maps onto MQTT 3.1.1 CONNACK return codes. */
@@ -108,13 +109,19 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
       this.logger.debug(`connection from ${client?.conn && 'remoteAddress' in client.conn ? client.conn.remoteAddress : '?'} failed: ${err.message}`);
     });
     this.aedes.on('clientError', (client, err) => {
-      this.logger.debug(`device ${client.id}: ${err.message}`);
+      const level = err instanceof PacketTooLargeError ? 'warn' : 'debug';
+      this.logger[level](`device ${client.id}: connection closed: ${err.message}`);
     });
 
     const aedes = this.aedes;
+    let guardMissing = false;
     this.server = createServer((socket) => {
       socket.setNoDelay(true);
-      aedes.handle(socket);
+      const client = aedes.handle(socket);
+      if (!guardPacketSize(client) && !guardMissing) {
+        guardMissing = true;
+        this.logger.error('MQTT packet size guard could not attach: has mqtt-packet changed? oversized packets are not refused');
+      }
     });
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
