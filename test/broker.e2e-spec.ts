@@ -191,7 +191,7 @@ describe('MQTT broker: authentication and access control', () => {
       // CONNECT, remaining length 200 MiB as a four-byte variable integer; no body follows.
       socket.write(Buffer.from([0x10, 0x80, 0x80, 0x80, 0x64]));
 
-      await expect(Promise.race([ended.then(() => 'closed'), new Promise((r) => setTimeout(() => r('open'), 3000))])).resolves.toBe('closed');
+      await expect(Promise.race([ended.then(() => 'closed'), new Promise((r) => setTimeout(() => r('open'), 3000).unref())])).resolves.toBe('closed');
       await t.http().get('/health/ready').expect(200);
     });
 
