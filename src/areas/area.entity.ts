@@ -12,6 +12,14 @@ import {
 export const AREA_LEVELS = ['province', 'district', 'commune', 'village'] as const;
 export type AreaLevel = (typeof AREA_LEVELS)[number];
 
+/** The level an area's parent must have; a province is a root. */
+export const PARENT_LEVEL: Record<AreaLevel, AreaLevel | null> = {
+  province: null,
+  district: 'province',
+  commune: 'district',
+  village: 'commune',
+};
+
 /** Official codes: GSO province (2 digits), district (3), commune (5); villages use local codes. */
 export const AREA_CODE_PATTERN = /^[0-9A-Za-z][0-9A-Za-z_-]{0,31}$/;
 
@@ -38,7 +46,7 @@ export class Area {
   parentId: string | null;
 
   /**
-   * Codes from the root down to this area, `/06/063/01849/`. Subtree queries are a prefix
+   * Codes from the root down to this area, `/06/063/01975/`. Subtree queries are a prefix
    * match on an indexed column instead of a recursive walk.
    */
   @Index('IDX_areas_path')
