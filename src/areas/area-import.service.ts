@@ -3,7 +3,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { areaCodesOfPath, type AreaLevel } from './area.entity.js';
 import type { AreaImportResultDto } from './dto/area.dto.js';
 import { GsoProblems, parseGsoCsv, type GsoRow } from './gso-csv.js';
-import { isUniqueViolation } from './postgres.js';
+import { isUniqueViolation } from '../common/postgres.js';
 
 interface PlannedArea {
   code: string;

@@ -12,7 +12,7 @@ import {
   type ListAreasQueryDto,
   type UpdateAreaDto,
 } from './dto/area.dto.js';
-import { escapeLike, isForeignKeyViolation, isUniqueViolation } from './postgres.js';
+import { escapeLike, isForeignKeyViolation, isUniqueViolation } from '../common/postgres.js';
 
 /** The administrative tree, addressed by official code. */
 @Injectable()

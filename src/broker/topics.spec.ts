@@ -1,6 +1,6 @@
 import { areaCommandsTopic, deviceTopic, inboundChannelOf, maySubscribe, type DeviceAccess } from './topics.js';
 
-const speaker: DeviceAccess = { code: 'bk-vihuong-01', areaCodes: ['06', '063', '01849'] };
+const speaker: DeviceAccess = { code: 'bk-vihuong-01', areaCodes: ['06', '063', '01975'] };
 
 describe('device topic access', () => {
   it.each(['heartbeat', 'events', 'acks'] as const)('lets a device publish to its own %s', (channel) => {
@@ -12,7 +12,7 @@ describe('device topic access', () => {
     ['its own schedule (retained, Loa-only)', deviceTopic('bk-vihuong-01', 'schedule')],
     ['its own config', deviceTopic('bk-vihuong-01', 'config')],
     ["another device's heartbeat", deviceTopic('bk-vihuong-02', 'heartbeat')],
-    ['an area command topic', areaCommandsTopic('01849')],
+    ['an area command topic', areaCommandsTopic('01975')],
     ['$SYS', '$SYS/broker/clients'],
     ['a longer topic', `${deviceTopic('bk-vihuong-01', 'heartbeat')}/extra`],
     ['another protocol version', 'loa/v2/devices/bk-vihuong-01/heartbeat'],
@@ -26,7 +26,7 @@ describe('device topic access', () => {
     deviceTopic('bk-vihuong-01', 'commands'),
     deviceTopic('bk-vihuong-01', 'schedule'),
     deviceTopic('bk-vihuong-01', 'config'),
-    areaCommandsTopic('01849'),
+    areaCommandsTopic('01975'),
     areaCommandsTopic('063'),
     areaCommandsTopic('06'),
   ])('lets a device subscribe to %s', (topic) => {

@@ -7,10 +7,11 @@ import {
   NotFoundException,
 } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { QueryFailedError, Repository } from 'typeorm';
+import { Repository } from 'typeorm';
 import type { Area } from '../areas/area.entity.js';
 import { AreasService } from '../areas/areas.service.js';
 import { pageOf, type Page } from '../common/page.js';
+import { escapeLike, isUniqueViolation } from '../common/postgres.js';
 import { HASH_COST, hashSecret, newDeviceSecret } from '../common/secret-hash.js';
 import { DeviceConfigPublisher } from './device-config.publisher.js';
 import { DeviceCredentials } from './device-credentials.service.js';
@@ -181,10 +182,3 @@ export class DevicesService {
   }
 }
 
-function isUniqueViolation(err: unknown): boolean {
-  return err instanceof QueryFailedError && (err.driverError as { code?: string } | undefined)?.code === '23505';
-}
-
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
-}

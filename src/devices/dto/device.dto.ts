@@ -31,7 +31,7 @@ export class CreateDeviceDto {
   @Transform(trim) @IsString() @MinLength(1) @MaxLength(200)
   name: string;
 
-  @ApiProperty({ example: '01849', description: 'official code of the area the speaker serves' })
+  @ApiProperty({ example: '01975', description: 'official code of the area the speaker serves' })
   @IsString() @Matches(AREA_CODE_PATTERN, { message: 'areaCode is not an area code' })
   areaCode: string;
 
