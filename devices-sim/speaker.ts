@@ -126,10 +126,15 @@ export class SimulatedSpeaker {
 
   private onMessage(topic: string, payload: Buffer): void {
     if (topic !== deviceTopic(this.code, 'config') || payload.length === 0) return;
+    const previousIntervalS = this.heartbeatIntervalS;
     try {
       this.config = JSON.parse(payload.toString('utf8')) as DeviceConfigPayload;
     } catch {
       // Firmware keeps its last good config when a bad one arrives.
+      return;
+    }
+    if (this.heartbeatIntervalS !== previousIntervalS && this.connected) {
+      this.scheduleHeartbeat(Math.random() * this.heartbeatIntervalS * 1000);
     }
   }
 

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Redis } from 'ioredis';
@@ -20,6 +21,8 @@ export interface TestApp {
   http: () => ReturnType<typeof request>;
   /** `Authorization` header value of the bootstrap admin */
   auth: string;
+  /** base URL of the HTTP server, for clients other than supertest */
+  apiUrl: string;
   mqttUrl: string;
   mqttPort: number;
   close(): Promise<void>;
@@ -63,6 +66,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     config,
     http,
     auth: `Bearer ${login.body.accessToken}`,
+    apiUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     mqttPort,
     mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
     async close() {
