@@ -11,6 +11,14 @@ import {
   validateSync,
 } from 'class-validator';
 
+/** Nest's log levels, least verbose first: LOG_LEVEL names the most verbose one shown. */
+const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
+type LogLevelName = (typeof LOG_LEVELS)[number];
+
+export function logLevelsUpTo(level: LogLevelName): LogLevelName[] {
+  return LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(level) + 1);
+}
+
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
 
@@ -76,8 +84,8 @@ export class AppConfig {
   @IsString() @MinLength(1)
   DEVICE_TIMEZONE = 'Asia/Ho_Chi_Minh';
 
-  @IsIn(['error', 'warn', 'log', 'debug', 'verbose'])
-  LOG_LEVEL: 'error' | 'warn' | 'log' | 'debug' | 'verbose' = 'log';
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL: LogLevelName = 'log';
 
   /** Seeds the demo area tree (Bắc Kạn) on an empty database. */
   @IsIn(['true', 'false'])

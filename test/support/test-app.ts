@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import request from 'supertest';
 import { AppModule } from '../../src/app.module.js';
 import { configureApp } from '../../src/app.setup.js';
-import { AppConfig, loadConfig } from '../../src/config/app-config.js';
+import { AppConfig, loadConfig, logLevelsUpTo } from '../../src/config/app-config.js';
 import { BrokerService } from '../../src/broker/broker.service.js';
 import { cloneTemplate, dropDatabase } from './databases.js';
 
@@ -54,7 +54,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     .overrideProvider(AppConfig)
     .useValue(config)
     .compile();
-  const app = moduleRef.createNestApplication({ logger: levels(config.LOG_LEVEL) });
+  const app = moduleRef.createNestApplication({ logger: logLevelsUpTo(config.LOG_LEVEL) });
   configureApp(app);
   await app.listen(0, '127.0.0.1');
   const server = app.getHttpServer();
@@ -75,11 +75,6 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       await deleteRedisPrefix(prefix);
     },
   };
-}
-
-function levels(level: string) {
-  const all = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
-  return all.slice(0, all.indexOf(level as (typeof all)[number]) + 1);
 }
 
 async function deleteRedisPrefix(prefix: string): Promise<void> {
