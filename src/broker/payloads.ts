@@ -132,3 +132,65 @@ function describeNested(children: { property: string; constraints?: Record<strin
   const child = children?.[0];
   return child ? `${child.property}: ${Object.values(child.constraints ?? {})[0] ?? 'invalid'}` : 'invalid';
 }
+
+/* ---- Loa → device ---- */
+
+export const PRIORITIES = ['normal', 'high', 'emergency'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+/** A higher rank interrupts a lower one. */
+export const PRIORITY_RANK: Record<Priority, number> = { normal: 0, high: 1, emergency: 2 };
+
+/** An audio file the device downloads (and checks against sha256), or a live relay. */
+export type MediaPayload =
+  | { url: string; sha256: string; bytes: number; durationMs: number; mime: string }
+  | { streamUrl: string };
+
+export interface ScheduleItem {
+  occurrenceId: string;
+  broadcastId: string;
+  startAt: string;
+  priority: Priority;
+  volume?: number;
+  media: MediaPayload;
+}
+
+/** Retained on `devices/{code}/schedule`; `version` only grows. */
+export interface SchedulePayload {
+  version: number;
+  generatedAt: string;
+  timezone: string;
+  items: ScheduleItem[];
+}
+
+export const COMMAND_TYPES = ['play', 'stop', 'set_volume', 'sync', 'reboot'] as const;
+export type CommandType = (typeof COMMAND_TYPES)[number];
+
+interface CommandBase {
+  id: string;
+  issuedAt: string;
+  expiresAt: string;
+}
+export interface PlayCommand extends CommandBase {
+  type: 'play';
+  occurrenceId: string;
+  priority: Priority;
+  media: MediaPayload;
+  startAt?: string;
+  volume?: number;
+}
+export interface StopCommand extends CommandBase {
+  type: 'stop';
+  occurrenceId?: string;
+}
+export interface SetVolumeCommand extends CommandBase {
+  type: 'set_volume';
+  volume: number;
+}
+export interface SyncCommand extends CommandBase {
+  type: 'sync';
+}
+export interface RebootCommand extends CommandBase {
+  type: 'reboot';
+}
+/** Sent on `devices/{code}/commands` or, area-wide, on `areas/{area}/commands`. */
+export type CommandPayload = PlayCommand | StopCommand | SetVolumeCommand | SyncCommand | RebootCommand;

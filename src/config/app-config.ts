@@ -87,6 +87,26 @@ export class AppConfig {
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevelName = 'log';
 
+  /** Where uploaded audio is stored (local media storage). */
+  @IsString() @MinLength(1)
+  MEDIA_DIR = './var/media';
+
+  /** Largest audio upload accepted; larger ones get 413. */
+  @Transform(toInt) @IsInt() @Min(1024) @Max(2 * 1024 ** 3)
+  MEDIA_MAX_BYTES = 100 * 1024 * 1024;
+
+  /** Lifetime of the signed media URL sent to devices; the protocol asks for at least 24 h. */
+  @Transform(toInt) @IsInt() @Min(86_400) @Max(30 * 86_400)
+  MEDIA_TOKEN_TTL_S = 3 * 86_400;
+
+  /** How devices reach Loa's HTTP API; the base of the media URLs they are sent. */
+  @Matches(/^https?:\/\/[^\s/]+(\/\S*)?$/, { message: 'must be an http(s):// URL' })
+  PUBLIC_URL = 'http://localhost:3000';
+
+  /** How far ahead occurrences are materialised and put into device schedules. */
+  @Transform(toInt) @IsInt() @Min(48) @Max(24 * 31)
+  SCHEDULE_HORIZON_H = 72;
+
   /** Seeds the demo area tree (Bắc Kạn) on an empty database. */
   @IsIn(['true', 'false'])
   SEED_DEMO_AREAS: 'true' | 'false' = 'false';

@@ -80,6 +80,10 @@ export class Device {
   @Column({ type: 'varchar', length: 64, nullable: true })
   firmware: string | null;
 
+  /** Version of the last Schedule published to the device; only grows. */
+  @Column({ name: 'schedule_version', type: 'integer', default: 0 })
+  scheduleVersion: number;
+
   @Column({ name: 'decommissioned_at', type: 'timestamptz', nullable: true })
   decommissionedAt: Date | null;
 

@@ -4,12 +4,24 @@ import type { DeviceTelemetry } from '../devices/device.entity.js';
 export const QUEUES = {
   liveness: 'liveness',
   telemetry: 'telemetry',
+  /** Horizon rolling, schedule publishing, missed marking, play retries. */
+  scheduling: 'scheduling',
+  /** Batches of acks, playback events and schedule confirmations for the as-run log. */
+  asRun: 'as-run',
+  /** Retries of single-device API commands. */
+  commands: 'commands',
 } as const;
 
 export const JOBS = {
   livenessSweep: 'liveness-sweep',
   persistTransitions: 'persist-transitions',
   telemetryBatch: 'telemetry-batch',
+  extendHorizon: 'extend-horizon',
+  publishSchedules: 'publish-schedules',
+  markMissed: 'mark-missed',
+  retryPlay: 'retry-play',
+  asRunBatch: 'as-run-batch',
+  retryCommand: 'retry-command',
 } as const;
 
 export interface TelemetryBatchJob {
