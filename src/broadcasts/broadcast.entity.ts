@@ -11,6 +11,7 @@ import {
 } from 'typeorm';
 import type { Priority } from '../broker/payloads.js';
 import { Bulletin } from '../bulletins/bulletin.entity.js';
+import { Media } from '../media/media.entity.js';
 import { BroadcastTarget } from './broadcast-target.entity.js';
 
 export const SCHEDULE_KINDS = ['now', 'once', 'recurring'] as const;
@@ -32,6 +33,14 @@ export class Broadcast {
   @Index('IDX_broadcasts_bulletin_id')
   @Column({ name: 'bulletin_id', type: 'uuid' })
   bulletinId: string;
+
+  /** The bulletin's audio when the broadcast was made: a later edit of the bulletin does not change what plays. */
+  @ManyToOne(() => Media, { nullable: false, onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'media_id' })
+  media: Media;
+
+  @Column({ name: 'media_id', type: 'uuid' })
+  mediaId: string;
 
   @Column({ type: 'varchar', length: 16 })
   priority: Priority;

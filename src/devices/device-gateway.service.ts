@@ -2,10 +2,11 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { BrokerService, type BrokerDeviceHooks, type DeviceSession } from '../broker/broker.service.js';
-import { parseInboundPayload, type Heartbeat } from '../broker/payloads.js';
+import { parseInboundPayload, type CommandAck, type Heartbeat, type PlaybackEvent } from '../broker/payloads.js';
 import type { DeviceInboundChannel } from '../broker/topics.js';
 import { JOBS, QUEUES } from '../queues/queues.js';
 import { DeviceCredentials } from './device-credentials.service.js';
+import { DeviceInbox } from './device-inbox.js';
 import { LivenessStore } from './liveness/liveness.store.js';
 import { TelemetryBuffer } from './telemetry-buffer.service.js';
 
@@ -31,6 +32,7 @@ export class DeviceGateway implements BrokerDeviceHooks, OnModuleInit {
     @Inject(DeviceCredentials) private readonly credentials: DeviceCredentials,
     @Inject(LivenessStore) private readonly liveness: LivenessStore,
     @Inject(TelemetryBuffer) private readonly telemetry: TelemetryBuffer,
+    @Inject(DeviceInbox) private readonly inbox: DeviceInbox,
     @InjectQueue(QUEUES.liveness) private readonly livenessQueue: Queue,
   ) {}
 
@@ -44,6 +46,7 @@ export class DeviceGateway implements BrokerDeviceHooks, OnModuleInit {
 
   onConnected(session: DeviceSession): void {
     this.track(this.liveness.connected(session.access.code, session.connId), `connect of ${session.access.code}`);
+    this.inbox.connected(session.access.code);
   }
 
   onDisconnected(session: DeviceSession): void {
@@ -59,7 +62,9 @@ export class DeviceGateway implements BrokerDeviceHooks, OnModuleInit {
     if (!parsed.ok) return this.reject(code, parsed.reason);
     switch (channel) {
       case 'heartbeat': {
-        this.telemetry.record(code, parsed.value as Heartbeat);
+        const heartbeat = parsed.value as Heartbeat;
+        this.telemetry.record(code, heartbeat);
+        if (heartbeat.scheduleVersion !== undefined) this.inbox.scheduleVersion(code, heartbeat.scheduleVersion);
         const now = Date.now();
         if (now - (this.lastRefresh.get(code) ?? 0) < LIVENESS_REFRESH_MS) return;
         this.lastRefresh.set(code, now);
@@ -67,11 +72,9 @@ export class DeviceGateway implements BrokerDeviceHooks, OnModuleInit {
         return;
       }
       case 'events':
+        return this.inbox.playbackEvent(code, parsed.value as PlaybackEvent);
       case 'acks':
-        // Playback events and command acks feed the as-run log, which broadcasts bring.
-        // Until then a valid one is accepted and has nothing to update.
-        this.logger.debug(`device ${code}: ${channel} message accepted`);
-        return;
+        return this.inbox.ack(code, parsed.value as CommandAck);
     }
   }
 

@@ -4,6 +4,7 @@ import { AreasModule } from '../areas/areas.module.js';
 import { DeviceConfigPublisher } from './device-config.publisher.js';
 import { DeviceCredentials } from './device-credentials.service.js';
 import { DeviceGateway } from './device-gateway.service.js';
+import { DeviceInbox } from './device-inbox.js';
 import { DeviceStateChange } from './device-state-change.entity.js';
 import { Device } from './device.entity.js';
 import { DevicesController } from './devices.controller.js';
@@ -21,6 +22,7 @@ import { TelemetryProcessor } from './telemetry.processor.js';
     DevicesService,
     DeviceCredentials,
     DeviceGateway,
+    DeviceInbox,
     DeviceConfigPublisher,
     LivenessStore,
     StateRecorder,
@@ -28,5 +30,6 @@ import { TelemetryProcessor } from './telemetry.processor.js';
     TelemetryBuffer,
     TelemetryProcessor,
   ],
+  exports: [DeviceInbox, DevicesService],
 })
 export class DevicesModule {}
