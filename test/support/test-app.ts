@@ -1,6 +1,9 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Redis } from 'ioredis';
@@ -35,11 +38,16 @@ export interface TestApp {
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const db = await cloneTemplate();
   const prefix = `loatest_${randomBytes(4).toString('hex')}`;
+  const mediaDir = await mkdtemp(join(tmpdir(), 'loa-media-'));
+  // Devices are sent media URLs built from PUBLIC_URL, so the HTTP port is chosen up front.
+  const port = await freePort();
   const config = loadConfig({
     DATABASE_URL: db.url,
     REDIS_URL,
     REDIS_PREFIX: prefix,
-    PORT: '0',
+    PORT: String(port),
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    MEDIA_DIR: mediaDir,
     MQTT_PORT: '0',
     MQTT_HOST: '127.0.0.1',
     ADMIN_USERNAME: ADMIN.username,
@@ -56,7 +64,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     .compile();
   const app = moduleRef.createNestApplication({ logger: logLevelsUpTo(config.LOG_LEVEL) });
   configureApp(app);
-  await app.listen(0, '127.0.0.1');
+  await app.listen(port, '127.0.0.1');
   const server = app.getHttpServer();
   const http = () => request(server);
   const login = await http().post('/api/v1/auth/login').send(ADMIN).expect(200);
@@ -73,8 +81,20 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       await app.close();
       await dropDatabase(db.name);
       await deleteRedisPrefix(prefix);
+      await rm(mediaDir, { recursive: true, force: true });
     },
   };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 async function deleteRedisPrefix(prefix: string): Promise<void> {
