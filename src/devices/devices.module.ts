@@ -30,6 +30,6 @@ import { TelemetryProcessor } from './telemetry.processor.js';
     TelemetryBuffer,
     TelemetryProcessor,
   ],
-  exports: [DeviceInbox, DevicesService],
+  exports: [DeviceInbox, DevicesService, TelemetryBuffer],
 })
 export class DevicesModule {}
