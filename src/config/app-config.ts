@@ -107,6 +107,14 @@ export class AppConfig {
   @Transform(toInt) @IsInt() @Min(48) @Max(24 * 31)
   SCHEDULE_HORIZON_H = 72;
 
+  /** A scheduled play with no `started` event this long after its start time is marked missed. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(3600)
+  MISSED_GRACE_S = 60;
+
+  /** First wait before an unacknowledged `play` command is re-sent to a device; it then doubles, up to 60 s. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(300)
+  PLAY_RETRY_S = 5;
+
   /** Seeds the demo area tree (Bắc Kạn) on an empty database. */
   @IsIn(['true', 'false'])
   SEED_DEMO_AREAS: 'true' | 'false' = 'false';

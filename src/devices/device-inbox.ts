@@ -9,10 +9,12 @@ export interface DeviceInboxListener {
   onScheduleVersion?(code: string, version: number): void;
   /** The device opened a connection (possibly after being offline): time to resend what it missed. */
   onConnected?(code: string): void;
+  /** The device was provisioned or moved to another area: area-wide broadcasts may now include it. */
+  onPlaced?(deviceId: string): void;
 }
 
 /**
- * Hands validated device messages to the features that care (commands, as-run log) without
+ * Hands validated device messages (and registry changes) to the features that care (commands, as-run log) without
  * the devices module depending on them. Listeners must not throw and must not block: they
  * run on the broker's path.
  */
@@ -39,6 +41,10 @@ export class DeviceInbox {
 
   connected(code: string): void {
     this.each('connect', (l) => l.onConnected?.(code));
+  }
+
+  placed(deviceId: string): void {
+    this.each('placement', (l) => l.onPlaced?.(deviceId));
   }
 
   private each(what: string, call: (listener: DeviceInboxListener) => void): void {

@@ -15,6 +15,7 @@ import { escapeLike, isUniqueViolation } from '../common/postgres.js';
 import { HASH_COST, hashSecret, newDeviceSecret } from '../common/secret-hash.js';
 import { DeviceConfigPublisher } from './device-config.publisher.js';
 import { DeviceCredentials } from './device-credentials.service.js';
+import { DeviceInbox } from './device-inbox.js';
 import { DeviceStateChange } from './device-state-change.entity.js';
 import { Device } from './device.entity.js';
 import {
@@ -46,6 +47,7 @@ export class DevicesService {
     @Inject(LivenessStore) private readonly liveness: LivenessStore,
     @Inject(StateRecorder) private readonly recorder: StateRecorder,
     @Inject(TelemetryBuffer) private readonly telemetry: TelemetryBuffer,
+    @Inject(DeviceInbox) private readonly inbox: DeviceInbox,
   ) {}
 
   async provision(dto: CreateDeviceDto): Promise<ProvisionedDeviceDto> {
@@ -71,6 +73,7 @@ export class DevicesService {
     await this.credentials.invalidate(device.code, { disconnect: false });
     await this.configPublisher.publish(device);
     this.logger.log(`device ${device.code} provisioned in area ${area.code}`);
+    this.inbox.placed(device.id);
     const saved = await this.findOrFail(device.code);
     return { ...(await this.present([saved]))[0], secret };
   }
@@ -113,7 +116,10 @@ export class DevicesService {
     if (dto.volume !== undefined) device.volume = dto.volume;
     await this.devices.save(device);
     // Its area topics are granted at CONNECT: a moved device must reconnect to get the new ones.
-    if (moved) await this.credentials.invalidate(code, { disconnect: true });
+    if (moved) {
+      await this.credentials.invalidate(code, { disconnect: true });
+      this.inbox.placed(device.id);
+    }
     if (volumeChanged) await this.configPublisher.publish(device);
     return this.get(code);
   }
