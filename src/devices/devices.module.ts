@@ -1,6 +1,10 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AreasModule } from '../areas/areas.module.js';
+import { CommandsProcessor } from './commands/commands.processor.js';
+import { DeviceCommandsController } from './commands/device-commands.controller.js';
+import { DeviceCommands } from './commands/device-commands.service.js';
+import { DeviceCommand } from './device-command.entity.js';
 import { DeviceConfigPublisher } from './device-config.publisher.js';
 import { DeviceCredentials } from './device-credentials.service.js';
 import { DeviceGateway } from './device-gateway.service.js';
@@ -16,8 +20,8 @@ import { TelemetryBuffer } from './telemetry-buffer.service.js';
 import { TelemetryProcessor } from './telemetry.processor.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Device, DeviceStateChange]), AreasModule],
-  controllers: [DevicesController],
+  imports: [TypeOrmModule.forFeature([Device, DeviceStateChange, DeviceCommand]), AreasModule],
+  controllers: [DevicesController, DeviceCommandsController],
   providers: [
     DevicesService,
     DeviceCredentials,
@@ -29,7 +33,9 @@ import { TelemetryProcessor } from './telemetry.processor.js';
     LivenessProcessor,
     TelemetryBuffer,
     TelemetryProcessor,
+    DeviceCommands,
+    CommandsProcessor,
   ],
-  exports: [DeviceInbox, DevicesService, TelemetryBuffer],
+  exports: [DeviceInbox, DevicesService, TelemetryBuffer, DeviceCommands],
 })
 export class DevicesModule {}

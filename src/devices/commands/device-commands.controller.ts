@@ -1,0 +1,39 @@
+import { BadRequestException, Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, type Principal } from '../../auth/principal.js';
+import { DeviceCommands } from './device-commands.service.js';
+import { DeviceCommandDto, IssueCommandDto, IssuedCommandDto, ListCommandsQueryDto } from './dto/device-command.dto.js';
+
+/** A malformed id is the caller's mistake, reported like every other validation error. */
+function uuidParam(name: string): ParseUUIDPipe {
+  return new ParseUUIDPipe({ exceptionFactory: () => new BadRequestException({ error: 'validation', message: [`${name} must be a UUID`] }) });
+}
+
+@ApiTags('devices')
+@Controller('api/v1/devices/:code/commands')
+export class DeviceCommandsController {
+  constructor(@Inject(DeviceCommands) private readonly commands: DeviceCommands) {}
+
+  @Post()
+  @HttpCode(202)
+  @ApiAcceptedResponse({ type: IssuedCommandDto, description: 'published now and again every 10 s until acked or expired' })
+  @ApiBadRequestResponse({ description: 'invalid body' })
+  @ApiNotFoundResponse({ description: 'no such active device' })
+  issue(@Param('code') code: string, @Body() body: IssueCommandDto, @CurrentPrincipal() principal: Principal) {
+    return this.commands.issue(code, body, principal.userId);
+  }
+
+  @Get()
+  @ApiOkResponse({ description: 'the device’s commands, newest first' })
+  @ApiNotFoundResponse()
+  list(@Param('code') code: string, @Query() query: ListCommandsQueryDto) {
+    return this.commands.list(code, query);
+  }
+
+  @Get(':id')
+  @ApiOkResponse({ type: DeviceCommandDto })
+  @ApiNotFoundResponse({ description: 'this device has no such command' })
+  get(@Param('code') code: string, @Param('id', uuidParam('id')) id: string) {
+    return this.commands.get(code, id);
+  }
+}

@@ -1,0 +1,212 @@
+import { randomUUID } from 'node:crypto';
+import { InjectQueue } from '@nestjs/bullmq';
+import { Inject, Injectable, Logger, NotFoundException, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Queue } from 'bullmq';
+import { IsNull, Repository } from 'typeorm';
+import { BrokerService } from '../../broker/broker.service.js';
+import type { CommandAck, CommandPayload } from '../../broker/payloads.js';
+import { deviceTopic } from '../../broker/topics.js';
+import { pageOf, type Page } from '../../common/page.js';
+import { JOBS, QUEUES } from '../../queues/queues.js';
+import { DeviceCommand } from '../device-command.entity.js';
+import { DeviceInbox, type DeviceInboxListener } from '../device-inbox.js';
+import { Device } from '../device.entity.js';
+import {
+  DEFAULT_COMMAND_TTL_S,
+  toDeviceCommandDto,
+  type DeviceCommandDto,
+  type IssueCommandDto,
+  type IssuedCommandDto,
+  type ListCommandsQueryDto,
+} from './dto/device-command.dto.js';
+
+/** A pending command is published again this often until it is acked or expires. */
+export const COMMAND_RETRY_MS = 10_000;
+/**
+ * A clean-session device subscribes to its commands topic only after CONNACK, so a command
+ * published at the instant it connects would reach nobody; wait this long first.
+ */
+export const RECONNECT_SETTLE_MS = 1000;
+
+export interface RetryCommandJob {
+  commandId: string;
+  /** Which retry of the chain this is; part of the job id, so one chain has one job per round. */
+  round: number;
+}
+
+interface SentRow {
+  payload: CommandPayload;
+  code: string;
+}
+
+/**
+ * Commands to one device from the API: recorded, published at QoS 1 on the device's commands
+ * topic, and published again (every 10 s, and when the device reconnects) until the device
+ * acks it or it expires. Only the first ack counts.
+ */
+@Injectable()
+export class DeviceCommands implements DeviceInboxListener, OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(DeviceCommands.name);
+  private readonly settleTimers = new Set<NodeJS.Timeout>();
+
+  constructor(
+    @InjectRepository(DeviceCommand) private readonly commands: Repository<DeviceCommand>,
+    @InjectRepository(Device) private readonly devices: Repository<Device>,
+    @Inject(BrokerService) private readonly broker: BrokerService,
+    @Inject(DeviceInbox) private readonly inbox: DeviceInbox,
+    @InjectQueue(QUEUES.commands) private readonly queue: Queue<RetryCommandJob>,
+  ) {}
+
+  onModuleInit(): void {
+    this.inbox.subscribe(this);
+  }
+
+  onModuleDestroy(): void {
+    for (const timer of this.settleTimers) clearTimeout(timer);
+    this.settleTimers.clear();
+  }
+
+  async issue(code: string, dto: IssueCommandDto, issuedById: string | null): Promise<IssuedCommandDto> {
+    const device = await this.devices.findOne({ where: { code, decommissionedAt: IsNull() }, select: { id: true } });
+    if (!device) throw new NotFoundException({ error: 'not-found', message: `device ${code} not found` });
+    const issuedAt = new Date();
+    const expiresAt = new Date(issuedAt.getTime() + (dto.expiresInS ?? DEFAULT_COMMAND_TTL_S) * 1000);
+    const payload = commandPayload(dto, randomUUID(), issuedAt, expiresAt);
+    await this.commands.insert({
+      id: payload.id,
+      deviceId: device.id,
+      type: payload.type,
+      payload,
+      status: 'pending',
+      attempts: 0,
+      issuedAt,
+      expiresAt,
+      issuedById,
+    });
+    const sent = await this.sendIfPending(payload.id);
+    await this.scheduleRetry(payload.id, 1, expiresAt);
+    this.logger.log(`device ${code}: ${payload.type} command ${payload.id} issued`);
+    return { id: payload.id, type: dto.type, status: 'pending', issuedAt: payload.issuedAt, expiresAt: payload.expiresAt, attempts: sent ? 1 : 0 };
+  }
+
+  async get(code: string, id: string): Promise<DeviceCommandDto> {
+    const command = await this.commands
+      .createQueryBuilder('c')
+      .innerJoin('c.device', 'd')
+      .where('c.id = :id AND d.code = :code', { id, code })
+      .getOne();
+    if (!command) throw new NotFoundException({ error: 'not-found', message: `device ${code} has no command ${id}` });
+    return toDeviceCommandDto(command);
+  }
+
+  async list(code: string, query: ListCommandsQueryDto): Promise<Page<DeviceCommandDto>> {
+    const device = await this.devices.findOne({ where: { code }, select: { id: true } });
+    if (!device) throw new NotFoundException({ error: 'not-found', message: `device ${code} not found` });
+    const [rows, total] = await this.commands.findAndCount({
+      where: { deviceId: device.id },
+      order: { issuedAt: 'DESC', id: 'ASC' },
+      skip: query.skip,
+      take: query.pageSize,
+    });
+    return pageOf(rows.map(toDeviceCommandDto), total, query);
+  }
+
+  /** One round of the retry chain: publish again while pending, or record that it expired. */
+  async retry(job: RetryCommandJob): Promise<'sent' | 'expired' | 'settled'> {
+    const now = new Date();
+    const sent = await this.sendIfPending(job.commandId, now);
+    if (sent) {
+      await this.scheduleRetry(job.commandId, job.round + 1, new Date(sent.payload.expiresAt));
+      return 'sent';
+    }
+    const [, expired] = await this.commands.query(
+      `UPDATE device_commands SET status = 'expired' WHERE id = $1 AND status = 'pending' AND expires_at <= $2`,
+      [job.commandId, now],
+    );
+    if (expired) this.logger.log(`command ${job.commandId} expired unacknowledged`);
+    return expired ? 'expired' : 'settled';
+  }
+
+  /** On the broker's path: one conditional UPDATE, never awaited by the caller. */
+  onAck(code: string, ack: CommandAck): void {
+    this.commands
+      .query(
+        `UPDATE device_commands c SET status = $3, acked_at = $4, error = $5
+           FROM devices d
+          WHERE c.id = $1 AND c.status = 'pending' AND d.id = c.device_id AND d.code = $2`,
+        [ack.commandId, code, ack.status, new Date(), ack.error ?? null],
+      )
+      .catch((err: unknown) => this.logger.error(`ack of command ${ack.commandId} from ${code} not recorded: ${String(err)}`));
+  }
+
+  /** A device that was offline gets its pending commands as soon as it can hear them. */
+  onConnected(code: string): void {
+    const timer = setTimeout(() => {
+      this.settleTimers.delete(timer);
+      this.resendPendingTo(code).catch((err: unknown) => this.logger.error(`pending commands of ${code} not resent: ${String(err)}`));
+    }, RECONNECT_SETTLE_MS);
+    timer.unref();
+    this.settleTimers.add(timer);
+  }
+
+  private async resendPendingTo(code: string): Promise<void> {
+    const [rows] = (await this.commands.query(
+      `UPDATE device_commands c SET attempts = c.attempts + 1, last_sent_at = $2
+         FROM devices d
+        WHERE d.code = $1 AND c.device_id = d.id AND c.status = 'pending' AND c.expires_at > $2
+        RETURNING c.payload, d.code`,
+      [code, new Date()],
+    )) as [SentRow[], number];
+    rows.sort((a, b) => a.payload.issuedAt.localeCompare(b.payload.issuedAt));
+    for (const row of rows) await this.publish(row);
+  }
+
+  /** Counts the attempt and publishes, only while the command is pending and unexpired. */
+  private async sendIfPending(id: string, now = new Date()): Promise<SentRow | null> {
+    const [rows] = (await this.commands.query(
+      `UPDATE device_commands c SET attempts = c.attempts + 1, last_sent_at = $2
+         FROM devices d
+        WHERE c.id = $1 AND c.status = 'pending' AND c.expires_at > $2 AND d.id = c.device_id
+        RETURNING c.payload, d.code`,
+      [id, now],
+    )) as [SentRow[], number];
+    const row = rows[0];
+    if (!row) return null;
+    await this.publish(row);
+    return row;
+  }
+
+  /** A failed publish is logged, not thrown: the next retry round tries again. */
+  private async publish(row: SentRow): Promise<void> {
+    try {
+      await this.broker.publish(deviceTopic(row.code, 'commands'), row.payload, { qos: 1 });
+    } catch (err) {
+      this.logger.warn(`command ${row.payload.id} to ${row.code} not published: ${String(err)}`);
+    }
+  }
+
+  private async scheduleRetry(commandId: string, round: number, expiresAt: Date): Promise<void> {
+    // The last round lands on the expiry, so an unacked command is marked expired on time.
+    const delay = Math.max(0, Math.min(COMMAND_RETRY_MS, expiresAt.getTime() - Date.now()));
+    await this.queue.add(
+      JOBS.retryCommand,
+      { commandId, round },
+      { delay, jobId: `command-${commandId}-${round}`, removeOnComplete: true, removeOnFail: 100 },
+    );
+  }
+}
+
+function commandPayload(dto: IssueCommandDto, id: string, issuedAt: Date, expiresAt: Date): CommandPayload {
+  const base = { id, issuedAt: issuedAt.toISOString(), expiresAt: expiresAt.toISOString() };
+  switch (dto.type) {
+    case 'set_volume':
+      return { ...base, type: 'set_volume', volume: dto.volume! };
+    case 'stop':
+      return dto.occurrenceId ? { ...base, type: 'stop', occurrenceId: dto.occurrenceId } : { ...base, type: 'stop' };
+    case 'sync':
+      return { ...base, type: 'sync' };
+    case 'reboot':
+      return { ...base, type: 'reboot' };
+  }
+}
