@@ -3,6 +3,19 @@ import { Temporal } from 'temporal-polyfill';
 
 /** Rules finer than this would flood speakers and the as-run log; none of Loa's users needs them. */
 const FORBIDDEN_FREQS = ['SECONDLY'];
+/** Ranges RFC 5545 gives the numeric rule parts; the library tolerates some values outside them. */
+const PART_RANGES: Record<string, [number, number, boolean]> = {
+  BYSECOND: [0, 60, false],
+  BYMINUTE: [0, 59, false],
+  BYHOUR: [0, 23, false],
+  BYMONTH: [1, 12, false],
+  BYMONTHDAY: [1, 31, true],
+  BYYEARDAY: [1, 366, true],
+  BYWEEKNO: [1, 53, true],
+  INTERVAL: [1, 10_000, false],
+  COUNT: [1, 100_000, false],
+};
+
 /** A rule that needs more plays than this within one horizon is a mistake, not a schedule. */
 export const MAX_OCCURRENCES_PER_HORIZON = 500;
 
@@ -38,6 +51,14 @@ function ruleOf(spec: RecurrenceSpec): RRuleTemporal {
   if (!parts.has('FREQ')) throw new RangeError('rrule needs FREQ');
   if (FORBIDDEN_FREQS.includes(parts.get('FREQ')!)) throw new RangeError('FREQ=SECONDLY is not allowed');
   if (parts.has('DTSTART') || parts.has('UNTIL')) throw new RangeError('give startAt and until as fields, not inside rrule');
+  for (const [part, [min, max, signed]] of Object.entries(PART_RANGES)) {
+    for (const value of parts.get(part)?.split(',') ?? []) {
+      const magnitude = signed ? Math.abs(Number(value)) : Number(value);
+      if (!/^[+-]?\d+$/.test(value) || magnitude < min || magnitude > max) {
+        throw new RangeError(`${part}=${value} is out of range ${min}..${max}`);
+      }
+    }
+  }
   const dtstart = Temporal.Instant.fromEpochMilliseconds(spec.startAt.getTime()).toZonedDateTimeISO(spec.timezone);
   const until = spec.until ? Temporal.Instant.fromEpochMilliseconds(spec.until.getTime()).toZonedDateTimeISO(spec.timezone) : undefined;
   const rule = new RRuleTemporal({ rruleString: body, dtstart, temporal: Temporal, strict: true });
