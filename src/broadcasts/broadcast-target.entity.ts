@@ -1,4 +1,4 @@
-import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, type Relation } from 'typeorm';
 import { Area } from '../areas/area.entity.js';
 import { Device } from '../devices/device.entity.js';
 import { Broadcast } from './broadcast.entity.js';
@@ -11,7 +11,8 @@ export class BroadcastTarget {
 
   @ManyToOne(() => Broadcast, (b) => b.targets, { nullable: false, onDelete: 'CASCADE' })
   @JoinColumn({ name: 'broadcast_id' })
-  broadcast: Broadcast;
+  // Relation<> keeps the emitted design type from touching Broadcast, which imports this file (ESM cycle).
+  broadcast: Relation<Broadcast>;
 
   @Index('IDX_broadcast_targets_broadcast_id')
   @Column({ name: 'broadcast_id', type: 'uuid' })
