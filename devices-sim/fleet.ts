@@ -15,6 +15,10 @@ export interface FleetOptions {
   /** New connections per second, so a big fleet does not arrive in one instant. */
   connectRate?: number;
   fleetFile?: string;
+  /** Download and sha256-check each file before playing it (default false: 10,000 speakers fetching one file is a benchmark of its own). */
+  downloadMedia?: boolean;
+  /** Play this many times faster than real time (default 1). */
+  playbackSpeed?: number;
   log?: (line: string) => void;
 }
 
@@ -39,10 +43,11 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   const prefix = options.prefix ?? 'sim';
   const api = new LoaApi(options.apiUrl, options.username, options.password);
   await api.login();
-  const areas = await api.leafAreas(options.area);
+  const { leaves: areas, pathOf } = await api.areaTree(options.area);
   const codes = Array.from({ length: options.count }, (_, i) => `${prefix}-${String(i + 1).padStart(5, '0')}`);
   const fleetFile = options.fleetFile ?? 'devices-sim/.fleet.json';
   const { credentials, provisioned } = await ensureCredentials(api, codes, areas, fleetFile, log);
+  const areaOf = await placeSpeakers(api, options.area, prefix, codes, (i) => areas[i % areas.length], log);
   // A refused secret means this fleet file belongs to another Loa database: re-key that speaker.
   const renewSecret = async (code: string) => {
     credentials[code] = await rekey(api, code, areas[codes.indexOf(code) % areas.length]);
@@ -52,7 +57,16 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   };
   const speakers = codes.map(
     (code) =>
-      new SimulatedSpeaker({ code, secret: credentials[code], mqttUrl: options.mqttUrl, flaky: options.flaky, renewSecret }),
+      new SimulatedSpeaker({
+        code,
+        secret: credentials[code],
+        mqttUrl: options.mqttUrl,
+        areaCodes: pathOf.get(areaOf.get(code)!),
+        flaky: options.flaky,
+        renewSecret,
+        downloadMedia: options.downloadMedia ?? false,
+        playbackSpeed: options.playbackSpeed,
+      }),
   );
   const rate = options.connectRate ?? 200;
   let started = 0;
@@ -82,4 +96,33 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       await Promise.all(speakers.map((s) => s.stop()));
     },
   };
+}
+
+/**
+ * A speaker listens to the command topics of its area and every ancestor, so it must know
+ * where Loa placed it. A speaker of the fleet file found outside this subtree (an earlier run
+ * used another --area) is moved into its leaf here, before it connects.
+ */
+async function placeSpeakers(
+  api: LoaApi,
+  root: string,
+  prefix: string,
+  codes: string[],
+  intendedArea: (index: number) => string,
+  log: (line: string) => void,
+): Promise<Map<string, string>> {
+  const areaOf = await api.deviceAreas(root, prefix);
+  const strays = codes.map((code, index) => ({ code, areaCode: intendedArea(index) })).filter(({ code }) => !areaOf.has(code));
+  let next = 0;
+  const worker = async () => {
+    while (next < strays.length) {
+      const { code, areaCode } = strays[next++];
+      const moved = await api.request('PATCH', `/api/v1/devices/${code}`, { areaCode });
+      if (moved.status !== 200) throw new Error(`${code}: moving it to area ${areaCode} answered HTTP ${moved.status}`);
+      areaOf.set(code, areaCode);
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+  if (strays.length) log(`moved ${strays.length} speaker(s) from outside area ${root} into it`);
+  return areaOf;
 }

@@ -29,8 +29,15 @@ export class LoaApi {
     return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
   }
 
-  /** The communes (or lowest areas) under `root`; `root` itself when it has no children. */
-  async leafAreas(root: string): Promise<string[]> {
+  /**
+   * The area subtree under `root`: its leaves (communes, or the lowest areas), and for each
+   * area in it the path from the top of the tree down to it — the area command topics a
+   * speaker placed there listens to.
+   */
+  async areaTree(root: string): Promise<{ leaves: string[]; pathOf: Map<string, string[]> }> {
+    const top = await this.request<{ ancestors: { code: string }[] }>('GET', `/api/v1/areas/${encodeURIComponent(root)}`);
+    if (top.status !== 200) throw new Error(`area ${root}: HTTP ${top.status}`);
+    const pathOf = new Map([[root, [...top.body.ancestors.map((a) => a.code), root]]]);
     const leaves: string[] = [];
     const queue = [root];
     while (queue.length) {
@@ -40,9 +47,24 @@ export class LoaApi {
         `/api/v1/areas?parentCode=${encodeURIComponent(code)}&pageSize=500`,
       );
       if (status !== 200) throw new Error(`area ${code}: HTTP ${status}`);
+      for (const child of body.items) pathOf.set(child.code, [...pathOf.get(code)!, child.code]);
       if (body.items.length) queue.push(...body.items.map((a) => a.code));
       else leaves.push(code);
     }
-    return leaves;
+    return { leaves, pathOf };
+  }
+
+  /** Where each device whose code or name contains `q` is placed, within the `root` subtree. */
+  async deviceAreas(root: string, q: string): Promise<Map<string, string>> {
+    const areaOf = new Map<string, string>();
+    for (let page = 1; ; page++) {
+      const { status, body } = await this.request<{ items: { code: string; areaCode: string }[]; total: number }>(
+        'GET',
+        `/api/v1/devices?areaCode=${encodeURIComponent(root)}&q=${encodeURIComponent(q)}&pageSize=500&page=${page}`,
+      );
+      if (status !== 200) throw new Error(`devices in ${root}: HTTP ${status}`);
+      for (const device of body.items) areaOf.set(device.code, device.areaCode);
+      if (page * 500 >= body.total || !body.items.length) return areaOf;
+    }
   }
 }
