@@ -108,6 +108,16 @@ describe('media', () => {
       expect(res.body.error).toBe('validation');
     });
 
+    it('refuses a title over 200 characters and drops the received file', async () => {
+      const before = await mediaRows(t);
+
+      const res = await upload(aWav(500), 'a.wav').field('title', 'x'.repeat(201)).expect(400);
+
+      expect(res.body.error).toBe('validation');
+      await eventually(async () => (await filesIn(join(t.config.MEDIA_DIR, '.incoming'))).length === 0);
+      expect(await mediaRows(t)).toBe(before);
+    });
+
     it('leaves nothing behind when the upload is cut off mid-body', async () => {
       const before = await mediaRows(t);
       const stored = await filesIn(t.config.MEDIA_DIR);
