@@ -3,9 +3,11 @@ import { BrokerService } from '../src/broker/broker.service.js';
 import type { CommandAck, CommandPayload, MediaPayload, PlaybackEvent, Priority, SchedulePayload, ScheduleItem } from '../src/broker/payloads.js';
 import { areaCommandsTopic, deviceTopic } from '../src/broker/topics.js';
 import { DeviceInbox } from '../src/devices/device-inbox.js';
+import { MediaService } from '../src/media/media.service.js';
 import { SimulatedSpeaker, type SpeakerOptions } from '../devices-sim/speaker.js';
 import { aDevice, type ProvisionedDevice } from './support/devices.js';
 import { anAreaTree } from './support/factories.js';
+import { uploadAudio } from './support/media.js';
 import { eventually, startTestApp, type TestApp } from './support/test-app.js';
 
 /** Media the speakers are told about but never download (downloadMedia is off unless a test says so). */
@@ -218,5 +220,44 @@ describe('devices-sim playback: the reference client plays its schedule and obey
       return res.body.telemetry?.volume === 35;
     }, 5000);
     expect(heard(device.code).acks).toEqual([{ commandId: issued.body.id, status: 'ok' }]);
+  });
+
+  describe('with downloadMedia', () => {
+    const signedPayload = async (durationMs: number) => {
+      const uploaded = await uploadAudio(t, { durationMs });
+      const media = t.app.get(MediaService);
+      return media.devicePayload(await media.findOrFail(uploaded.id)) as Extract<MediaPayload, { url: string }>;
+    };
+    const aPlay = (media: MediaPayload) =>
+      aCommand<Extract<CommandPayload, { type: 'play' }>>({ type: 'play', occurrenceId: randomUUID(), priority: 'normal', media });
+
+    it('fetches each file once by its signed URL, checks its sha256, and plays it', async () => {
+      const { device, speaker } = await aSpeaker({ downloadMedia: true });
+      const media = await signedPayload(600);
+      const first = { ...anItem(Date.now() + 800, 600), media };
+      const second = { ...anItem(Date.now() + 1600, 600), media };
+
+      await publishSchedule(device.code, [first, second]);
+
+      await eventually(async () => eventsOf(device.code, second.occurrenceId).includes('finished'), 5000);
+      expect(eventsOf(device.code, first.occurrenceId)).toEqual(['started', 'finished']);
+      expect(eventsOf(device.code, second.occurrenceId)).toEqual(['started', 'finished']);
+      expect(speaker.media?.downloads).toBe(1);
+    });
+
+    it('reports failed, and plays nothing, when the sha256 does not match or the download is refused', async () => {
+      const { device } = await aSpeaker({ downloadMedia: true });
+      const tampered = aPlay({ ...(await signedPayload(500)), sha256: 'f'.repeat(64) });
+      const good = await signedPayload(700);
+      const unsigned = aPlay({ ...good, url: good.url.replace(/token=.*/, 'token=forged') });
+
+      await broker.publish(deviceTopic(device.code, 'commands'), tampered, { qos: 1 });
+      await broker.publish(deviceTopic(device.code, 'commands'), unsigned, { qos: 1 });
+
+      await eventually(async () => eventsOf(device.code, tampered.occurrenceId).length + eventsOf(device.code, unsigned.occurrenceId).length === 2);
+      expect(eventsOf(device.code, tampered.occurrenceId)).toEqual([expect.stringMatching(/^failed \(sha256 mismatch/)]);
+      expect(eventsOf(device.code, unsigned.occurrenceId)).toEqual([expect.stringMatching(/^failed \(download failed: HTTP 4\d\d\)$/)]);
+      expect(heard(device.code).acks.map((a) => a.status)).toEqual(['ok', 'ok']);
+    });
   });
 });
