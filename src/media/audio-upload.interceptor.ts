@@ -61,7 +61,8 @@ class IncomingAudioEngine {
     pipeline(file.stream, meter, out).then(
       () => callback(null, { path, size, sha256: hash.digest('hex') }),
       async (err: Error) => {
-        await this.discard(file, path);
+        // multer must hear back whatever happens; a file left behind is swept at the next boot.
+        await this.discard(file, path).catch(() => undefined);
         callback(err);
       },
     );
