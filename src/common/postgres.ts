@@ -18,3 +18,13 @@ export function isForeignKeyViolation(err: unknown): boolean {
 export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
+
+/**
+ * Rows of an `UPDATE … RETURNING`. TypeORM's Postgres driver answers UPDATE and DELETE with
+ * `[rows, rowCount]` but other statements with the rows alone; this hides the difference.
+ */
+export async function updateReturning<T>(runner: { query(sql: string, params?: unknown[]): Promise<unknown> }, sql: string, params: unknown[]): Promise<T[]> {
+  const raw = await runner.query(sql, params);
+  if (Array.isArray(raw) && raw.length === 2 && Array.isArray(raw[0]) && typeof raw[1] === 'number') return raw[0] as T[];
+  return raw as T[];
+}

@@ -1,0 +1,217 @@
+import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { updateReturning } from '../common/postgres.js';
+import { DataSource, Repository } from 'typeorm';
+import type { Principal } from '../auth/principal.js';
+import { BrokerService } from '../broker/broker.service.js';
+import type { StopCommand } from '../broker/payloads.js';
+import { deviceTopic } from '../broker/topics.js';
+import { BulletinsService } from '../bulletins/bulletins.service.js';
+import { pageOf, type Page } from '../common/page.js';
+import { AppConfig } from '../config/app-config.js';
+import { Broadcast } from './broadcast.entity.js';
+import { BroadcastTargets } from './broadcast-targets.service.js';
+import { toBroadcastDto, type BroadcastDetailDto, type BroadcastDto, type CreatedBroadcastDto, type OccurrenceProgressDto } from './dto/broadcast.response.js';
+import type { CreateBroadcastDto } from './dto/create-broadcast.dto.js';
+import type { ListBroadcastsQueryDto } from './dto/list-broadcasts.dto.js';
+import { HorizonKeeper } from './horizon-keeper.service.js';
+import { MissedPlays } from './missed-plays.service.js';
+import { OccurrencePlanner } from './occurrence-planner.service.js';
+import { PlayDispatcher } from './play-dispatcher.service.js';
+import { isTimeZone, recurrenceProblem } from './recurrence.js';
+import { SchedulePublisher } from './schedule-publisher.service.js';
+
+const DEFAULT_EXPIRES_IN_S = 600;
+/** How long a stop command for a cancelled play stays valid: it is only useful while the play lasts. */
+const STOP_TTL_MS = 10 * 60_000;
+
+/** Broadcasts: validation and creation (with their occurrences and deliveries), listing, cancelling. */
+@Injectable()
+export class BroadcastsService {
+  private readonly logger = new Logger(BroadcastsService.name);
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @InjectRepository(Broadcast) private readonly broadcasts: Repository<Broadcast>,
+    @Inject(BulletinsService) private readonly bulletins: BulletinsService,
+    @Inject(BroadcastTargets) private readonly targets: BroadcastTargets,
+    @Inject(OccurrencePlanner) private readonly planner: OccurrencePlanner,
+    @Inject(HorizonKeeper) private readonly horizon: HorizonKeeper,
+    @Inject(SchedulePublisher) private readonly schedules: SchedulePublisher,
+    @Inject(PlayDispatcher) private readonly dispatcher: PlayDispatcher,
+    @Inject(MissedPlays) private readonly missed: MissedPlays,
+    @Inject(BrokerService) private readonly broker: BrokerService,
+    @Inject(AppConfig) private readonly config: AppConfig,
+  ) {}
+
+  async create(dto: CreateBroadcastDto, principal: Principal): Promise<CreatedBroadcastDto> {
+    const now = new Date();
+    const bulletin = await this.bulletins.requireBroadcastable(dto.bulletinId);
+    const media = bulletin.media;
+    const durationMs = media.kind === 'file' ? media.durationMs! : (dto.durationS ?? 0) * 1000;
+    if (!durationMs) throw invalid('durationS is required for a live relay, whose length Loa cannot know');
+    const schedule = this.parseSchedule(dto, now);
+    const resolved = await this.targets.resolve(dto.targets.areaCodes ?? [], dto.targets.deviceCodes ?? []);
+
+    const created = await this.db.transaction(async (em) => {
+      const broadcast = em.getRepository(Broadcast).create({
+        bulletinId: bulletin.id,
+        mediaId: media.id,
+        priority: dto.priority,
+        volume: dto.volume ?? null,
+        scheduleKind: dto.schedule.kind,
+        ...schedule,
+        durationMs,
+        expiresAt: dto.schedule.kind === 'now' ? new Date(now.getTime() + (dto.expiresInS ?? DEFAULT_EXPIRES_IN_S) * 1000) : null,
+        state: 'active',
+        targetAreaCodes: resolved.areas.map((a) => a.code),
+        targetDeviceCodes: resolved.devices.map((d) => d.code),
+        createdById: principal.userId,
+      });
+      await em.getRepository(Broadcast).insert(broadcast);
+      await this.targets.save(em, broadcast.id, resolved);
+      const planned = await this.planner.materialise(
+        em,
+        broadcast,
+        dto.schedule.kind === 'now' ? new Date(now.getTime() + 1) : this.horizon.horizonEnd(now),
+        dto.schedule.kind === 'now' ? randomUUID() : null,
+      );
+      const overlaps = await this.planner.resolveOverlaps(em, broadcast, planned.occurrences.map((o) => o.id), { refuseSamePriority: true });
+      return { broadcast, planned, overlaps };
+    });
+
+    const { broadcast, planned, overlaps } = created;
+    broadcast.media = media;
+    if (broadcast.scheduleKind === 'now') {
+      await this.dispatcher.dispatch(broadcast, planned.occurrences[0], resolved.areas.map((a) => a.code), resolved.devices.map((d) => d.code));
+      await this.missed.watch(planned.occurrences, broadcast.expiresAt);
+      await this.schedules.markDirty(overlaps.deviceIds);
+    } else {
+      await this.missed.watch(planned.occurrences);
+      await this.schedules.markDirty([...planned.deviceIds, ...overlaps.deviceIds]);
+    }
+    this.logger.log(
+      `broadcast ${broadcast.id} (${broadcast.priority}, ${broadcast.scheduleKind}) of bulletin ${bulletin.id} by ${principal.username}: ` +
+        `${planned.occurrences.length} occurrence(s) planned, ${planned.deviceIds.length} device(s)`,
+    );
+    return { ...(await this.get(broadcast.id)), preempted: { others: overlaps.preemptedOthers, own: overlaps.preemptedOwn } };
+  }
+
+  async list(query: ListBroadcastsQueryDto): Promise<Page<BroadcastDto>> {
+    const qb = this.broadcasts.createQueryBuilder('b').orderBy('b.createdAt', 'DESC').skip(query.skip).take(query.pageSize);
+    if (query.state) qb.andWhere('b.state = :state', { state: query.state });
+    if (query.priority) qb.andWhere('b.priority = :priority', { priority: query.priority });
+    if (query.kind) qb.andWhere('b.scheduleKind = :kind', { kind: query.kind });
+    if (query.bulletinId) qb.andWhere('b.bulletinId = :bulletinId', { bulletinId: query.bulletinId });
+    const [rows, total] = await qb.getManyAndCount();
+    return pageOf(rows.map(toBroadcastDto), total, query);
+  }
+
+  /** The broadcast with its delivery progress: the latest 50 occurrences that began and the next 50. */
+  async get(id: string): Promise<BroadcastDetailDto> {
+    const broadcast = await this.findOrFail(id);
+    const occurrences = await this.db.query<{ id: string; start_at: Date; end_at: Date; cancelled_at: Date | null; counts: Record<string, number> | null }[]>(
+      `WITH picked AS (
+         (SELECT * FROM occurrences WHERE broadcast_id = $1 AND start_at <= now() ORDER BY start_at DESC LIMIT 50)
+         UNION ALL
+         (SELECT * FROM occurrences WHERE broadcast_id = $1 AND start_at > now() ORDER BY start_at LIMIT 50))
+       SELECT p.id, p.start_at, p.end_at, p.cancelled_at,
+              (SELECT jsonb_object_agg(status, n) FROM (SELECT status, count(*)::int AS n FROM deliveries WHERE occurrence_id = p.id GROUP BY status) c) AS counts
+       FROM picked p ORDER BY p.start_at`,
+      [id],
+    );
+    return {
+      ...toBroadcastDto(broadcast),
+      targetDeviceCount: await this.targets.countDevices(this.db, id),
+      occurrences: occurrences.map(
+        (o): OccurrenceProgressDto => ({
+          id: o.id,
+          startAt: new Date(o.start_at).toISOString(),
+          endAt: new Date(o.end_at).toISOString(),
+          cancelledAt: o.cancelled_at ? new Date(o.cancelled_at).toISOString() : null,
+          counts: o.counts ?? {},
+        }),
+      ),
+    };
+  }
+
+  /**
+   * Cancels every play that has not ended: unplayed deliveries become `cancelled`, device
+   * schedules are republished without them, and devices playing one now are told to stop.
+   */
+  async cancel(id: string, principal: Principal): Promise<BroadcastDetailDto> {
+    const outcome = await this.db.transaction(async (em) => {
+      const updated = await updateReturning<{ id: string }>(
+        em,
+        `UPDATE broadcasts SET state = 'cancelled', cancelled_at = now(), cancelled_by_id = $2, updated_at = now()
+         WHERE id = $1 AND state = 'active' RETURNING id`,
+        [id, principal.userId],
+      );
+      if (!updated.length) {
+        const existing = await this.findOrFail(id);
+        throw new ConflictException({ error: 'invalid-transition', message: `broadcast ${id} is ${existing.state}; only an active broadcast can be cancelled` });
+      }
+      const occurrences = await updateReturning<{ id: string }>(
+        em,
+        `UPDATE occurrences SET cancelled_at = now() WHERE broadcast_id = $1 AND end_at > now() AND cancelled_at IS NULL RETURNING id`,
+        [id],
+      );
+      const ids = occurrences.map((o) => o.id);
+      const cancelled = await updateReturning<{ device_id: string }>(
+        em,
+        `UPDATE deliveries SET status = 'cancelled', ended_at = now(), reason = $2
+         WHERE occurrence_id = ANY($1) AND status IN ('pending', 'delivered') RETURNING device_id`,
+        [ids, `broadcast cancelled by ${principal.username}`],
+      );
+      const playing = await em.query<{ code: string; occurrence_id: string; device_id: string }[]>(
+        `SELECT d.code, dl.occurrence_id, dl.device_id FROM deliveries dl JOIN devices d ON d.id = dl.device_id
+         WHERE dl.occurrence_id = ANY($1) AND dl.status = 'started'`,
+        [ids],
+      );
+      return { deviceIds: [...cancelled.map((c) => c.device_id), ...playing.map((p) => p.device_id)], playing };
+    });
+    await this.schedules.markDirty(outcome.deviceIds);
+    const now = new Date();
+    await Promise.all(
+      outcome.playing.map(({ code, occurrence_id }) => {
+        const stop: StopCommand = {
+          id: randomUUID(),
+          type: 'stop',
+          issuedAt: now.toISOString(),
+          expiresAt: new Date(now.getTime() + STOP_TTL_MS).toISOString(),
+          occurrenceId: occurrence_id,
+        };
+        return this.broker.publish(deviceTopic(code, 'commands'), stop, { qos: 1 });
+      }),
+    );
+    this.logger.log(`broadcast ${id} cancelled by ${principal.username}; ${outcome.playing.length} device(s) told to stop`);
+    return this.get(id);
+  }
+
+  private async findOrFail(id: string): Promise<Broadcast> {
+    const broadcast = await this.broadcasts.findOneBy({ id });
+    if (!broadcast) throw new NotFoundException({ error: 'not-found', message: `broadcast ${id} not found` });
+    return broadcast;
+  }
+
+  private parseSchedule(dto: CreateBroadcastDto, now: Date): Pick<Broadcast, 'startAt' | 'rrule' | 'until' | 'timezone'> {
+    const { schedule } = dto;
+    const timezone = schedule.timezone ?? this.config.DEVICE_TIMEZONE;
+    if (!isTimeZone(timezone)) throw invalid(`timezone ${JSON.stringify(timezone)} is not an IANA time zone`);
+    if (schedule.kind === 'now') return { startAt: now, rrule: null, until: null, timezone };
+    const startAt = new Date(schedule.startAt!);
+    if (startAt <= now) throw invalid(`startAt ${schedule.startAt} is in the past`);
+    if (schedule.kind === 'once') return { startAt, rrule: null, until: null, timezone };
+    const until = schedule.until ? new Date(schedule.until) : null;
+    if (until && until <= startAt) throw invalid('until must be after startAt');
+    const rrule = schedule.rrule!.trim().replace(/^RRULE:/i, '');
+    const problem = recurrenceProblem({ rrule, startAt, until, timezone });
+    if (problem) throw invalid(problem);
+    return { startAt, rrule, until, timezone };
+  }
+}
+
+function invalid(message: string): BadRequestException {
+  return new BadRequestException({ error: 'validation', message });
+}
