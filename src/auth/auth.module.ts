@@ -6,6 +6,7 @@ import { AppConfig } from '../config/app-config.js';
 import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
 import { JwtAuthGuard } from './jwt-auth.guard.js';
+import { OperatorAuthenticator } from './operator-authenticator.js';
 import { User } from './user.entity.js';
 
 @Module({
@@ -21,6 +22,7 @@ import { User } from './user.entity.js';
     }),
   ],
   controllers: [AuthController],
-  providers: [AuthService, { provide: APP_GUARD, useClass: JwtAuthGuard }],
+  providers: [AuthService, OperatorAuthenticator, { provide: APP_GUARD, useClass: JwtAuthGuard }],
+  exports: [OperatorAuthenticator],
 })
 export class AuthModule {}

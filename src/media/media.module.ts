@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuthModule } from '../auth/auth.module.js';
 import { LocalMediaStorage } from './local-media.storage.js';
 import { MediaContentService } from './media-content.service.js';
 import { MediaStorage } from './media-storage.js';
@@ -9,7 +10,7 @@ import { Media } from './media.entity.js';
 import { MediaService } from './media.service.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Media])],
+  imports: [TypeOrmModule.forFeature([Media]), AuthModule],
   controllers: [MediaController],
   providers: [
     MediaService,
