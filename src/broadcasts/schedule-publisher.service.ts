@@ -1,5 +1,5 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Queue } from 'bullmq';
 import { updateReturning } from '../common/postgres.js';
@@ -33,7 +33,7 @@ interface ItemRow {
  * device once, however many broadcasts touched it meanwhile.
  */
 @Injectable()
-export class SchedulePublisher {
+export class SchedulePublisher implements OnApplicationBootstrap {
   private readonly logger = new Logger(SchedulePublisher.name);
   private readonly dirtyKey: string;
 
@@ -46,6 +46,20 @@ export class SchedulePublisher {
     @InjectQueue(QUEUES.scheduling) private readonly queue: Queue,
   ) {
     this.dirtyKey = redis.key('schedules', 'dirty');
+  }
+
+  /**
+   * The broker keeps retained messages in memory only, so after a restart no Schedule is
+   * retained: every device with upcoming plays gets its Schedule again.
+   */
+  onApplicationBootstrap(): void {
+    this.db
+      .query<{ device_id: string }[]>(
+        `SELECT DISTINCT dl.device_id FROM deliveries dl JOIN occurrences o ON o.id = dl.occurrence_id
+         WHERE dl.status IN ('pending', 'delivered', 'started') AND o.end_at > now() AND o.cancelled_at IS NULL`,
+      )
+      .then((rows) => this.markDirty(rows.map((r) => r.device_id)))
+      .catch((err: unknown) => this.logger.error(`schedules not republished at boot: ${String(err)}`));
   }
 
   async markDirty(deviceIds: Iterable<string>): Promise<void> {
