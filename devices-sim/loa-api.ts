@@ -19,14 +19,38 @@ export class LoaApi {
   }
 
   async request<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-    if (!this.token) await this.login();
-    const res = await fetch(`${this.baseUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${this.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
+    return this.send<T>(method, path, () =>
+      body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } },
+    );
+  }
+
+  /** A multipart upload of one file, as `POST /api/v1/media` takes it. */
+  async upload<T>(path: string, field: string, bytes: Buffer, filename: string, mime: string): Promise<{ status: number; body: T }> {
+    return this.send<T>('POST', path, () => {
+      const form = new FormData();
+      form.append(field, new Blob([new Uint8Array(bytes)], { type: mime }), filename);
+      return { body: form };
     });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+  }
+
+  /** Logs in again once when the token has expired (it lives JWT_TTL_S, and a fleet runs for days). */
+  private async send<T>(
+    method: string,
+    path: string,
+    init: () => { body?: string | FormData; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: T }> {
+    if (!this.token) await this.login();
+    for (let attempt = 0; ; attempt++) {
+      const { body, headers } = init();
+      const res = await fetch(`${this.baseUrl}${path}`, { method, headers: { authorization: `Bearer ${this.token}`, ...headers }, body });
+      if (res.status === 401 && attempt === 0) {
+        await res.body?.cancel();
+        await this.login();
+        continue;
+      }
+      const text = await res.text();
+      return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+    }
   }
 
   /**

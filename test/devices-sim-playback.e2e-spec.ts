@@ -1,14 +1,20 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { BrokerService } from '../src/broker/broker.service.js';
 import type { CommandAck, CommandPayload, MediaPayload, PlaybackEvent, Priority, SchedulePayload, ScheduleItem } from '../src/broker/payloads.js';
 import { areaCommandsTopic, deviceTopic } from '../src/broker/topics.js';
 import { DeviceInbox } from '../src/devices/device-inbox.js';
 import { MediaService } from '../src/media/media.service.js';
+import { startDemoBroadcast } from '../devices-sim/demo-broadcast.js';
+import { startFleet, type Fleet } from '../devices-sim/fleet.js';
+import { LoaApi } from '../devices-sim/loa-api.js';
 import { SimulatedSpeaker, type SpeakerOptions } from '../devices-sim/speaker.js';
 import { aDevice, type ProvisionedDevice } from './support/devices.js';
 import { anAreaTree } from './support/factories.js';
 import { uploadAudio } from './support/media.js';
-import { eventually, startTestApp, type TestApp } from './support/test-app.js';
+import { ADMIN, eventually, startTestApp, type TestApp } from './support/test-app.js';
 
 /** Media the speakers are told about but never download (downloadMedia is off unless a test says so). */
 const unfetched = (durationMs: number): MediaPayload => ({
@@ -258,6 +264,38 @@ describe('devices-sim playback: the reference client plays its schedule and obey
       expect(eventsOf(device.code, tampered.occurrenceId)).toEqual([expect.stringMatching(/^failed \(sha256 mismatch/)]);
       expect(eventsOf(device.code, unsigned.occurrenceId)).toEqual([expect.stringMatching(/^failed \(download failed: HTTP 4\d\d\)$/)]);
       expect(heard(device.code).acks.map((a) => a.status)).toEqual(['ok', 'ok']);
+    });
+  });
+
+  describe('the demo broadcast (--demo-broadcast)', () => {
+    let fleet: Fleet;
+    afterAll(() => fleet?.stop());
+
+    it('uploads a chime, approves a bulletin, broadcasts it to the fleet area, and the fleet plays it', async () => {
+      const { province } = await anAreaTree(t);
+      fleet = await startFleet({
+        apiUrl: t.apiUrl,
+        mqttUrl: t.mqttUrl,
+        username: ADMIN.username,
+        password: ADMIN.password,
+        count: 3,
+        area: province,
+        prefix: 'simdemo',
+        fleetFile: join(mkdtempSync(join(tmpdir(), 'loa-sim-')), 'fleet.json'),
+        downloadMedia: true,
+      });
+      await eventually(async () => fleet.stats().connected === 3);
+      const api = new LoaApi(t.apiUrl, ADMIN.username, ADMIN.password);
+      const earlier = await startDemoBroadcast(api, fleet, province, { firstPlayInMs: 60_000 });
+
+      const demo = await startDemoBroadcast(api, fleet, province, { firstPlayInMs: 2000 });
+
+      await eventually(async () => demo.tally().finished === 3, 15_000);
+      expect(demo.tally()).toEqual({ started: 3, finished: 3, failed: 0, interrupted: 0, skipped: 0 });
+      expect(demo.summary()).toMatch(/^demo broadcast: 3 started, 3 finished; next play /);
+      const cancelled = await t.http().get(`/api/v1/broadcasts/${earlier.id}`).set('Authorization', t.auth).expect(200);
+      expect(cancelled.body.state).toBe('cancelled');
+      expect(fleet.speakers.every((s) => s.media?.downloads === 1)).toBe(true);
     });
   });
 });
