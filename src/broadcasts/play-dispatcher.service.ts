@@ -15,8 +15,11 @@ import type { Broadcast } from './broadcast.entity.js';
 import type { PlannedOccurrence } from './occurrence-planner.service.js';
 
 const MAX_RETRY_MS = 60_000;
-/** Reconnecting devices are looked up together: a tower coming back brings hundreds at once. */
-const RECONNECT_BATCH_MS = 200;
+/**
+ * Reconnecting devices are looked up together (a tower coming back brings hundreds at once),
+ * and not at once: a clean-session device subscribes only after its CONNACK.
+ */
+const RECONNECT_BATCH_MS = 1000;
 /** How long the "is any immediate broadcast still open?" answer is trusted before asking Postgres again. */
 const OPEN_CHECK_MS = 2000;
 

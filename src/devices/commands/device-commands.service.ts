@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { InjectQueue } from '@nestjs/bullmq';
-import { Inject, Injectable, Logger, NotFoundException, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, NotFoundException, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Queue } from 'bullmq';
 import { IsNull, Repository } from 'typeorm';
@@ -9,6 +9,7 @@ import type { CommandAck, CommandPayload } from '../../broker/payloads.js';
 import { deviceTopic } from '../../broker/topics.js';
 import { pageOf, type Page } from '../../common/page.js';
 import { JOBS, QUEUES } from '../../queues/queues.js';
+import { RedisService } from '../../redis/redis.module.js';
 import { DeviceCommand } from '../device-command.entity.js';
 import { DeviceInbox, type DeviceInboxListener } from '../device-inbox.js';
 import { Device } from '../device.entity.js';
@@ -46,9 +47,16 @@ interface SentRow {
  * acks it or it expires. Only the first ack counts.
  */
 @Injectable()
-export class DeviceCommands implements DeviceInboxListener, OnModuleInit, OnModuleDestroy {
+export class DeviceCommands implements DeviceInboxListener, OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(DeviceCommands.name);
   private readonly settleTimers = new Set<NodeJS.Timeout>();
+  /**
+   * Ids of pending commands, and codes of devices that have one, in Redis: every ack and
+   * every connect of the fleet passes here (an emergency brings 10,000 play acks within
+   * seconds), and almost none concern an API command, so a set lookup spares Postgres.
+   */
+  private readonly pendingIdsKey: string;
+  private readonly pendingDevicesKey: string;
 
   constructor(
     @InjectRepository(DeviceCommand) private readonly commands: Repository<DeviceCommand>,
@@ -56,7 +64,25 @@ export class DeviceCommands implements DeviceInboxListener, OnModuleInit, OnModu
     @Inject(BrokerService) private readonly broker: BrokerService,
     @Inject(DeviceInbox) private readonly inbox: DeviceInbox,
     @InjectQueue(QUEUES.commands) private readonly queue: Queue<RetryCommandJob>,
-  ) {}
+    @Inject(RedisService) private readonly redis: RedisService,
+  ) {
+    this.pendingIdsKey = redis.key('commands', 'pending-ids');
+    this.pendingDevicesKey = redis.key('commands', 'pending-devices');
+  }
+
+  /** Rebuilds the pending sets from Postgres, which stays the truth if Redis lost them. */
+  async onApplicationBootstrap(): Promise<void> {
+    const rows = await this.commands.query(
+      `SELECT c.id, d.code FROM device_commands c JOIN devices d ON d.id = c.device_id
+       WHERE c.status = 'pending' AND c.expires_at > now()`,
+    ) as { id: string; code: string }[];
+    if (!rows.length) return;
+    await this.redis.client
+      .multi()
+      .sadd(this.pendingIdsKey, ...rows.map((r) => r.id))
+      .sadd(this.pendingDevicesKey, ...rows.map((r) => r.code))
+      .exec();
+  }
 
   onModuleInit(): void {
     this.inbox.subscribe(this);
@@ -84,6 +110,7 @@ export class DeviceCommands implements DeviceInboxListener, OnModuleInit, OnModu
       expiresAt,
       issuedById,
     });
+    await this.redis.client.multi().sadd(this.pendingIdsKey, payload.id).sadd(this.pendingDevicesKey, code).exec();
     const sent = await this.sendIfPending(payload.id);
     await this.scheduleRetry(payload.id, 1, expiresAt);
     this.logger.log(`device ${code}: ${payload.type} command ${payload.id} issued`);
@@ -125,18 +152,25 @@ export class DeviceCommands implements DeviceInboxListener, OnModuleInit, OnModu
       [job.commandId, now],
     );
     if (expired) this.logger.log(`command ${job.commandId} expired unacknowledged`);
+    if (expired) await this.redis.client.srem(this.pendingIdsKey, job.commandId);
     return expired ? 'expired' : 'settled';
   }
 
-  /** On the broker's path: one conditional UPDATE, never awaited by the caller. */
+  /** On the broker's path, never awaited: a set lookup, then one conditional UPDATE for our own commands. */
   onAck(code: string, ack: CommandAck): void {
-    this.commands
-      .query(
-        `UPDATE device_commands c SET status = $3, acked_at = $4, error = $5
-           FROM devices d
-          WHERE c.id = $1 AND c.status = 'pending' AND d.id = c.device_id AND d.code = $2`,
-        [ack.commandId, code, ack.status, new Date(), ack.error ?? null],
-      )
+    const ackedAt = new Date();
+    this.redis.client
+      .sismember(this.pendingIdsKey, ack.commandId)
+      .then(async (pending) => {
+        if (!pending) return;
+        const [, acked] = (await this.commands.query(
+          `UPDATE device_commands c SET status = $3, acked_at = $4, error = $5
+             FROM devices d
+            WHERE c.id = $1 AND c.status = 'pending' AND d.id = c.device_id AND d.code = $2`,
+          [ack.commandId, code, ack.status, ackedAt, ack.error ?? null],
+        )) as [unknown, number];
+        if (acked) await this.redis.client.srem(this.pendingIdsKey, ack.commandId);
+      })
       .catch((err: unknown) => this.logger.error(`ack of command ${ack.commandId} from ${code} not recorded: ${String(err)}`));
   }
 
@@ -151,6 +185,7 @@ export class DeviceCommands implements DeviceInboxListener, OnModuleInit, OnModu
   }
 
   private async resendPendingTo(code: string): Promise<void> {
+    if (!(await this.redis.client.sismember(this.pendingDevicesKey, code))) return;
     const [rows] = (await this.commands.query(
       `UPDATE device_commands c SET attempts = c.attempts + 1, last_sent_at = $2
          FROM devices d
@@ -158,6 +193,7 @@ export class DeviceCommands implements DeviceInboxListener, OnModuleInit, OnModu
         RETURNING c.payload, d.code`,
       [code, new Date()],
     )) as [SentRow[], number];
+    if (!rows.length) await this.redis.client.srem(this.pendingDevicesKey, code);
     rows.sort((a, b) => a.payload.issuedAt.localeCompare(b.payload.issuedAt));
     for (const row of rows) await this.publish(row);
   }
