@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
 import { AsRunRecorder } from '../src/broadcasts/as-run/as-run-recorder.service.js';
 import {
   aDelivery,
+  aFleetWithDeliveries,
   anOccurrence,
   aReportingSpeaker,
   deliveryOf,
@@ -216,4 +218,26 @@ describe(AsRunRecorder.name, () => {
 
     expect(await deliveryOf(t, occ.occurrenceId, speaker.code)).toMatchObject({ status: 'interrupted', reason: 'emergency' });
   });
+
+  it('records the 10,000 acks of an emergency within 10 s', async () => {
+    const occ = await anOccurrence(t, { priority: 'emergency' });
+    const codes = await aFleetWithDeliveries(t, area.district, occ.occurrenceId, 10_000);
+    const recorder = t.app.get(AsRunRecorder);
+    const firstAck = Date.now();
+
+    // As the gateway hands them over: a thousand every 100 ms.
+    for (let i = 0; i < codes.length; i += 1000) {
+      for (const code of codes.slice(i, i + 1000)) recorder.onAck(code, { commandId: occ.commandId!, status: 'ok' });
+      await new Promise((r) => setTimeout(r, 100));
+    }
+
+    await eventually(async () => (await statusCount(occ.occurrenceId, 'delivered')) === 10_000, 10_000 - (Date.now() - firstAck), 50);
+  });
+
+  async function statusCount(occurrenceId: string, status: string): Promise<number> {
+    const [{ n }] = await t.app
+      .get(DataSource)
+      .query(`SELECT count(*)::int AS n FROM deliveries WHERE occurrence_id = $1 AND status = $2`, [occurrenceId, status]);
+    return n;
+  }
 });

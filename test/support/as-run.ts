@@ -127,3 +127,21 @@ export async function rejectedMessagesOf(t: TestApp, code: string): Promise<numb
   const res = await t.http().get(`/api/v1/devices/${code}`).set('Authorization', t.auth).expect(200);
   return res.body.rejectedMessages;
 }
+
+/** `n` devices in one area, each with a pending delivery of the occurrence, inserted in bulk (no MQTT): for throughput tests. */
+export async function aFleetWithDeliveries(t: TestApp, areaCode: string, occurrenceId: string, n: number): Promise<string[]> {
+  const prefix = `fleet-${randomBytes(3).toString('hex')}`;
+  const db = t.app.get(DataSource);
+  const rows: { code: string }[] = await db.query(
+    `INSERT INTO devices (code, name, area_id, secret_hash, secret_rotated_at)
+     SELECT $1 || '-' || i, 'Loa ' || i, a.id, 'not-a-hash', now() FROM areas a, generate_series(1, $3::int) i
+      WHERE a.code = $2
+     RETURNING code`,
+    [prefix, areaCode, n],
+  );
+  await db.query(
+    `INSERT INTO deliveries (occurrence_id, device_id) SELECT $1, d.id FROM devices d WHERE d.code LIKE $2`,
+    [occurrenceId, `${prefix}-%`],
+  );
+  return rows.map((r) => r.code);
+}
