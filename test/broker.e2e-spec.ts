@@ -148,7 +148,9 @@ describe('MQTT broker: authentication and access control', () => {
 
       await eventually(async () => (await rejected(fresh.code)) > 0);
       await new Promise((r) => setTimeout(r, 400));
-      expect(await rejected(fresh.code)).toBe(1);
+      // The broker lets both through to the gateway, which drops the non-JSON one. A valid
+      // PlaybackEvent naming an occurrence that does not exist is then refused by the as-run log.
+      expect(await rejected(fresh.code)).toBe(channel === 'events' ? 2 : 1);
       expect(client.connected).toBe(true);
     });
 
