@@ -9,6 +9,7 @@ const FIRST_PLAY_IN_MS = 30_000;
 /** Ends on its own, so a demo database left alone does not plan plays for nobody forever. */
 const DEMO_LASTS_MS = 12 * 3600_000;
 const CHIME_MS = 3000;
+const DEMO_TIMEZONE = 'Asia/Ho_Chi_Minh';
 
 export interface DemoBroadcast {
   id: string;
@@ -38,14 +39,20 @@ export async function startDemoBroadcast(
     api.request('POST', '/api/v1/broadcasts', {
       bulletinId,
       targets: { areaCodes: [areaCode] },
-      schedule: { kind: 'recurring', rrule: DEMO_RRULE, startAt: startAt.toISOString(), until: new Date(startAt.getTime() + DEMO_LASTS_MS).toISOString() },
+      schedule: {
+        kind: 'recurring',
+        rrule: DEMO_RRULE,
+        startAt: startAt.toISOString(),
+        until: new Date(startAt.getTime() + DEMO_LASTS_MS).toISOString(),
+        timezone: DEMO_TIMEZONE,
+      },
       priority: 'normal',
     }),
     'creating the demo broadcast',
   );
   log(
     `demo broadcast ${created.id}: a ${CHIME_MS / 1000} s chime to area ${areaCode} (${created.targetDeviceCount} speakers) ` +
-      `every 2 min from ${startAt.toISOString()}`,
+      `every 2 minutes from ${clock(startAt)}`,
   );
 
   const occurrences = new Set<string>();
@@ -79,7 +86,7 @@ export async function startDemoBroadcast(
       return (
         `demo broadcast: ${counts.started} started, ${counts.finished} finished` +
         (trouble.length ? `, ${trouble.join(', ')}` : '') +
-        (next ? `; next play ${next.toISOString()}` : '')
+        (next ? `; next play ${clock(next)}` : '')
       );
     },
   };
@@ -111,6 +118,11 @@ async function cancelEarlierRuns(api: LoaApi, bulletinId: string, log: (line: st
   );
   for (const { id } of active.items) await call(api.request('POST', `/api/v1/broadcasts/${id}/cancel`), `cancelling demo broadcast ${id}`);
   if (active.items.length) log(`cancelled ${active.items.length} demo broadcast(s) of an earlier run`);
+}
+
+/** Wall-clock time where the speakers are, which is how the operator set the broadcast. */
+function clock(at: Date): string {
+  return `${at.toLocaleTimeString('en-GB', { timeZone: DEMO_TIMEZONE })} (${DEMO_TIMEZONE})`;
 }
 
 async function call<T>(pending: Promise<{ status: number; body: unknown }>, what: string): Promise<T> {
