@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs Loa with a live simulated fleet on a machine with Postgres and Redis but no Docker:
 // creates the demo database, builds, starts Loa (HTTP 3000, MQTT 1884 so a local Mosquitto
-// on 1883 is left alone) with the Bắc Kạn demo areas, then ~40 flaky simulated speakers.
+// on 1883 is left alone) with the Bắc Kạn demo areas, then ~40 flaky simulated speakers that
+// play a demo broadcast (a chime to all of Bắc Kạn every 2 minutes, first after 30 s).
 import { spawn, execFileSync } from 'node:child_process';
 import pg from 'pg';
 
@@ -19,6 +20,8 @@ const env = {
   HEARTBEAT_INTERVAL_S: process.env.HEARTBEAT_INTERVAL_S ?? '10',
   OFFLINE_GRACE_S: process.env.OFFLINE_GRACE_S ?? '15',
 };
+// The base of the media URLs the speakers download from.
+env.PUBLIC_URL = process.env.PUBLIC_URL ?? `http://127.0.0.1:${env.PORT}`;
 const speakers = process.env.DEMO_SPEAKERS ?? '40';
 
 async function ensureDatabase(url) {
@@ -88,8 +91,9 @@ children.push(
     '--count', speakers, '--area', '06', '--flaky',
     '--api', `http://127.0.0.1:${env.PORT}`, '--mqtt', `mqtt://127.0.0.1:${env.MQTT_PORT}`,
     '--username', env.ADMIN_USERNAME, '--password', env.ADMIN_PASSWORD,
-    '--prefix', 'demo', '--fleet-file', 'devices-sim/.demo-fleet.json',
+    '--prefix', 'demo', '--fleet-file', 'devices-sim/.demo-fleet.json', '--demo-broadcast',
   ]),
 );
 console.log(`[demo] Loa is up: API docs http://localhost:${env.PORT}/api/docs (log in as ${env.ADMIN_USERNAME} / ${env.ADMIN_PASSWORD}),`);
-console.log(`[demo] MQTT on port ${env.MQTT_PORT}; ${speakers} simulated speakers are connecting. Ctrl-C stops both.`);
+console.log(`[demo] MQTT on port ${env.MQTT_PORT}; ${speakers} simulated speakers are connecting, then play a demo`);
+console.log('[demo] broadcast every 2 minutes ("[sim] demo broadcast: … started, … finished"). Ctrl-C stops both.');
