@@ -128,8 +128,11 @@ export async function rejectedMessagesOf(t: TestApp, code: string): Promise<numb
   return res.body.rejectedMessages;
 }
 
-/** `n` devices in one area, each with a pending delivery of the occurrence, inserted in bulk (no MQTT): for throughput tests. */
-export async function aFleetWithDeliveries(t: TestApp, areaCode: string, occurrenceId: string, n: number): Promise<string[]> {
+/**
+ * `n` devices in one area, each with a pending delivery of every given occurrence, inserted
+ * in bulk (no MQTT): for throughput and export tests.
+ */
+export async function aFleetWithDeliveries(t: TestApp, areaCode: string, occurrenceIds: string | string[], n: number): Promise<string[]> {
   const prefix = `fleet-${randomBytes(3).toString('hex')}`;
   const db = t.app.get(DataSource);
   const rows: { code: string }[] = await db.query(
@@ -140,8 +143,9 @@ export async function aFleetWithDeliveries(t: TestApp, areaCode: string, occurre
     [prefix, areaCode, n],
   );
   await db.query(
-    `INSERT INTO deliveries (occurrence_id, device_id) SELECT $1, d.id FROM devices d WHERE d.code LIKE $2`,
-    [occurrenceId, `${prefix}-%`],
+    `INSERT INTO deliveries (occurrence_id, device_id)
+     SELECT o, d.id FROM devices d, unnest($1::uuid[]) o WHERE d.code LIKE $2`,
+    [[occurrenceIds].flat(), `${prefix}-%`],
   );
   return rows.map((r) => r.code);
 }
