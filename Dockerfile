@@ -18,8 +18,11 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production \
     PORT=3000 \
-    MQTT_PORT=1883
+    MQTT_PORT=1883 \
+    MEDIA_DIR=/app/var/media
 WORKDIR /app
+# Uploaded audio; owned by the user Loa runs as. Mount a volume here to keep it.
+RUN mkdir -p /app/var/media && chown -R node:node /app/var
 COPY --from=build --chown=node:node /app/package.json ./
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
