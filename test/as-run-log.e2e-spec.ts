@@ -230,11 +230,11 @@ describe(AsRunRecorder.name, () => {
     expect(await deliveryOf(t, occ.occurrenceId, speaker.code)).toMatchObject({ status: 'interrupted', reason: 'emergency' });
   });
 
-  it('records the 10,000 acks of an emergency within 10 s', async () => {
+  // How fast is the fan-out benchmark's business (bench/emergency-fanout.ts); this checks that none is lost.
+  it('records every one of the 10,000 acks of an emergency, fed in bursts as the gateway does', async () => {
     const occ = await anOccurrence(t, { priority: 'emergency' });
     const codes = await aFleetWithDeliveries(t, area.district, occ.occurrenceId, 10_000);
     const recorder = t.app.get(AsRunRecorder);
-    const firstAck = Date.now();
 
     // As the gateway hands them over: a thousand every 100 ms.
     for (let i = 0; i < codes.length; i += 1000) {
@@ -242,7 +242,7 @@ describe(AsRunRecorder.name, () => {
       await new Promise((r) => setTimeout(r, 100));
     }
 
-    await eventually(async () => (await statusCount(occ.occurrenceId, 'delivered')) === 10_000, 10_000 - (Date.now() - firstAck), 50);
+    await eventually(async () => (await statusCount(occ.occurrenceId, 'delivered')) === 10_000, 60_000, 100);
   });
 
   async function statusCount(occurrenceId: string, status: string): Promise<number> {
