@@ -122,11 +122,21 @@ describe('Broadcasts', () => {
     expect(resent.id).toBe(first.commands.find((c) => c.type === 'play')!.id);
     await eventually(async () => (await deliveriesOf(occurrenceId)).get(late.code) === 'delivered', 5000);
 
+    for (const speaker of [first, second, reconnected]) {
+      await speaker.report('started', occurrenceId);
+      await speaker.report('finished', occurrenceId);
+    }
+
     const final = await eventually(async () => {
       const s = await deliveriesOf(occurrenceId);
       return s.get(absent.code) === 'missed' ? s : null;
     }, 15_000);
-    expect(final.get(first.device.code)).toBe('delivered');
+    expect(Object.fromEntries(final)).toEqual({
+      [first.device.code]: 'finished',
+      [second.device.code]: 'finished',
+      [late.code]: 'finished',
+      [absent.code]: 'missed',
+    });
   });
 
   it('cancelling republishes schedules without the play and stops it where it already plays', async () => {
