@@ -69,13 +69,4 @@ export class BroadcastTargets {
     const [row] = await em.query<{ n: string }[]>(`SELECT count(*) AS n FROM (${TARGET_DEVICES_SQL('$1')}) td`, [broadcastId]);
     return Number(row.n);
   }
-
-  /** Codes of the devices the broadcast reaches; for a `now` broadcast's per-device sends. */
-  async deviceCodes(broadcastId: string): Promise<string[]> {
-    const rows = await this.db.query<{ code: string }[]>(
-      `SELECT code FROM devices WHERE id IN (${TARGET_DEVICES_SQL('$1')})`,
-      [broadcastId],
-    );
-    return rows.map((r) => r.code);
-  }
 }

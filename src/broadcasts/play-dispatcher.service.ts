@@ -137,7 +137,13 @@ export class PlayDispatcher implements OnModuleInit {
          AND b.state = 'active' AND b.expires_at > now()`,
       [codes],
     );
-    for (const row of rows) await this.sendToDevices(row, [row.code]);
+    const byOccurrence = new Map<string, { open: OpenPlay; codes: string[] }>();
+    for (const row of rows) {
+      const entry = byOccurrence.get(row.occurrence_id) ?? { open: row, codes: [] };
+      entry.codes.push(row.code);
+      byOccurrence.set(row.occurrence_id, entry);
+    }
+    for (const { open, codes: toSend } of byOccurrence.values()) await this.sendToDevices(open, toSend);
     if (rows.length) this.logger.log(`play re-sent to ${rows.length} reconnected device(s)`);
   }
 

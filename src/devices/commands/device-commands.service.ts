@@ -8,6 +8,7 @@ import { BrokerService } from '../../broker/broker.service.js';
 import type { CommandAck, CommandPayload } from '../../broker/payloads.js';
 import { deviceTopic } from '../../broker/topics.js';
 import { pageOf, type Page } from '../../common/page.js';
+import { updateReturning } from '../../common/postgres.js';
 import { JOBS, QUEUES } from '../../queues/queues.js';
 import { RedisService } from '../../redis/redis.module.js';
 import { DeviceCommand } from '../device-command.entity.js';
@@ -158,13 +159,15 @@ export class DeviceCommands implements DeviceInboxListener, OnModuleInit, OnAppl
       await this.scheduleRetry(job.commandId, job.round + 1, new Date(sent.payload.expiresAt));
       return 'sent';
     }
-    const [, expired] = await this.commands.query(
-      `UPDATE device_commands SET status = 'expired' WHERE id = $1 AND status = 'pending' AND expires_at <= $2`,
+    const expired = await updateReturning<{ id: string }>(
+      this.commands,
+      `UPDATE device_commands SET status = 'expired' WHERE id = $1 AND status = 'pending' AND expires_at <= $2 RETURNING id`,
       [job.commandId, now],
     );
-    if (expired) this.logger.log(`command ${job.commandId} expired unacknowledged`);
-    if (expired) await this.redis.client.srem(this.pendingIdsKey, job.commandId);
-    return expired ? 'expired' : 'settled';
+    if (!expired.length) return 'settled';
+    this.logger.log(`command ${job.commandId} expired unacknowledged`);
+    await this.redis.client.srem(this.pendingIdsKey, job.commandId);
+    return 'expired';
   }
 
   /**
@@ -187,13 +190,15 @@ export class DeviceCommands implements DeviceInboxListener, OnModuleInit, OnAppl
     for (const [i, { code, ack, ackedAt }] of batch.entries()) {
       if (!pending[i]) continue;
       try {
-        const [, acked] = (await this.commands.query(
+        const acked = await updateReturning<{ id: string }>(
+          this.commands,
           `UPDATE device_commands c SET status = $3, acked_at = $4, error = $5
              FROM devices d
-            WHERE c.id = $1 AND c.status = 'pending' AND d.id = c.device_id AND d.code = $2`,
+            WHERE c.id = $1 AND c.status = 'pending' AND d.id = c.device_id AND d.code = $2
+            RETURNING c.id`,
           [ack.commandId, code, ack.status, ackedAt, ack.error ?? null],
-        )) as [unknown, number];
-        if (acked) await this.redis.client.srem(this.pendingIdsKey, ack.commandId);
+        );
+        if (acked.length) await this.redis.client.srem(this.pendingIdsKey, ack.commandId);
       } catch (err) {
         this.logger.error(`ack of command ${ack.commandId} from ${code} not recorded: ${String(err)}`);
       }
@@ -212,13 +217,14 @@ export class DeviceCommands implements DeviceInboxListener, OnModuleInit, OnAppl
 
   private async resendPendingTo(code: string): Promise<void> {
     if (!(await this.redis.client.sismember(this.pendingDevicesKey, code))) return;
-    const [rows] = (await this.commands.query(
+    const rows = await updateReturning<SentRow>(
+      this.commands,
       `UPDATE device_commands c SET attempts = c.attempts + 1, last_sent_at = $2
          FROM devices d
         WHERE d.code = $1 AND c.device_id = d.id AND c.status = 'pending' AND c.expires_at > $2
         RETURNING c.payload, d.code`,
       [code, new Date()],
-    )) as [SentRow[], number];
+    );
     if (!rows.length) await this.redis.client.srem(this.pendingDevicesKey, code);
     rows.sort((a, b) => a.payload.issuedAt.localeCompare(b.payload.issuedAt));
     for (const row of rows) await this.publish(row);
@@ -226,14 +232,14 @@ export class DeviceCommands implements DeviceInboxListener, OnModuleInit, OnAppl
 
   /** Counts the attempt and publishes, only while the command is pending and unexpired. */
   private async sendIfPending(id: string, now = new Date()): Promise<SentRow | null> {
-    const [rows] = (await this.commands.query(
+    const [row] = await updateReturning<SentRow>(
+      this.commands,
       `UPDATE device_commands c SET attempts = c.attempts + 1, last_sent_at = $2
          FROM devices d
         WHERE c.id = $1 AND c.status = 'pending' AND c.expires_at > $2 AND d.id = c.device_id
         RETURNING c.payload, d.code`,
       [id, now],
-    )) as [SentRow[], number];
-    const row = rows[0];
+    );
     if (!row) return null;
     await this.publish(row);
     return row;
