@@ -34,7 +34,9 @@ import mqtt, { type MqttClient } from 'mqtt';
 import pg from 'pg';
 import { areaCommandsTopic } from '../src/broker/topics.js';
 import { HASH_COST, hashSecret, newDeviceSecret } from '../src/common/secret-hash.js';
+import { pcmWav } from '../devices-sim/wav.js';
 import { epochNow, type ClientsReport, type EpochMs, type FanoutDevice, type FromClients, type ToClients } from './fanout-clients.js';
+import { CLK_TCK, PG_ADMIN, procStat, sleep, waitFor, withAdmin } from './support.js';
 
 const { values } = parseArgs({
   options: {
@@ -52,7 +54,6 @@ const COUNTS = values.devices.split(',').map(Number);
 const REPEAT = Number(values.repeat);
 const WORKERS = Number(values.workers);
 const BATCH = Number(values.batch);
-const PG_ADMIN = process.env.BENCH_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const MOSQUITTO = process.env.MOSQUITTO ?? '/usr/sbin/mosquitto';
 const DATABASE = 'loa_bench_fanout';
@@ -63,7 +64,6 @@ const POLL_MS = 50;
 /** How long a run may take from the POST to the last ack before it is called incomplete. */
 const RUN_TIMEOUT_MS = 60_000;
 const BATCH_PAUSE_MS = 200;
-const CLK_TCK = 100;
 const CLIENTS_SCRIPT = fileURLToPath(new URL('./fanout-clients.js', import.meta.url));
 const LOA_MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
 
@@ -117,7 +117,6 @@ interface CpuShares {
   rest: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (line: string) => console.log(`[fanout] ${line}`);
 const round = (n: number) => Math.round(n * 10) / 10;
 
@@ -138,30 +137,8 @@ function freePort(): Promise<number> {
   });
 }
 
-async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: number, stepMs = 1000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await probe().catch(() => false)) return;
-    await sleep(stepMs);
-  }
-  throw new Error(`${what} not reached within ${timeoutMs / 1000} s`);
-}
 
-async function withAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: PG_ADMIN });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
 
-function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]); // utime + stime (man 5 proc)
-}
 
 /** Busy ticks of all cores together (the first line of /proc/stat, less idle and iowait). */
 function machineTicks(): { busy: number } {
@@ -173,11 +150,11 @@ function machineTicks(): { busy: number } {
 /** CPU meter over the server's and the clients' processes, and the whole machine, started now. */
 function cpuMeter(server: number, clients: number[]): () => CpuShares {
   const t0 = Date.now();
-  const [s0, c0, m0] = [cpuTicks(server), clients.map(cpuTicks), machineTicks()];
+  const [s0, c0, m0] = [procStat(server).cpuTicks, clients.map((pid) => procStat(pid).cpuTicks), machineTicks()];
   return () => {
     const seconds = (Date.now() - t0) / 1000;
-    const serverTicks = cpuTicks(server) - s0;
-    const clientTicks = clients.reduce((sum, pid, i) => sum + cpuTicks(pid) - c0[i], 0);
+    const serverTicks = procStat(server).cpuTicks - s0;
+    const clientTicks = clients.reduce((sum, pid, i) => sum + procStat(pid).cpuTicks - c0[i], 0);
     const machine = machineTicks().busy - m0.busy;
     const share = (ticks: number) => round((ticks / CLK_TCK / seconds) * 100);
     return { server: share(serverTicks), clients: share(clientTicks), rest: share(Math.max(0, machine - serverTicks - clientTicks)) };
@@ -328,7 +305,7 @@ class Operator {
   /** An approved disaster bulletin of a generated WAV, ready to broadcast. */
   async approvedBulletin(): Promise<string> {
     const form = new FormData();
-    form.append('file', new Blob([new Uint8Array(silentWav(30_000))], { type: 'audio/wav' }), 'evacuation.wav');
+    form.append('file', new Blob([new Uint8Array(pcmWav(30_000, () => 0))], { type: 'audio/wav' }), 'evacuation.wav');
     form.append('title', 'Fan-out benchmark alert');
     const media = await this.call<{ id: string }>('POST', '/api/v1/media', form);
     const bulletin = await this.call<{ id: string }>('POST', '/api/v1/bulletins', {
@@ -344,25 +321,6 @@ class Operator {
   async onlineDevices(): Promise<number> {
     return (await this.call<{ total: number }>('GET', '/api/v1/devices?state=online&pageSize=1')).total;
   }
-}
-
-/** PCM WAV, 8 kHz mono 8-bit, of silence: Loa probes its duration, nobody listens. */
-function silentWav(durationMs: number): Buffer {
-  const samples = Math.round((8000 * durationMs) / 1000);
-  const wav = Buffer.alloc(44 + samples, 128);
-  wav.write('RIFF', 0, 'ascii');
-  wav.writeUInt32LE(36 + samples, 4);
-  wav.write('WAVEfmt ', 8, 'ascii');
-  wav.writeUInt32LE(16, 16);
-  wav.writeUInt16LE(1, 20); // PCM
-  wav.writeUInt16LE(1, 22); // mono
-  wav.writeUInt32LE(8000, 24);
-  wav.writeUInt32LE(8000, 28);
-  wav.writeUInt16LE(1, 32);
-  wav.writeUInt16LE(8, 34);
-  wav.write('data', 36, 'ascii');
-  wav.writeUInt32LE(samples, 40);
-  return wav;
 }
 
 /** A province of 10 districts × 10 communes, and `n` devices spread over the communes, all with one secret. */
@@ -510,9 +468,9 @@ async function runLoa(n: number): Promise<LoaRun> {
 async function settle(pid: number): Promise<void> {
   let quiet = 0;
   for (let i = 0; i < 60 && quiet < 2; i++) {
-    const before = cpuTicks(pid);
+    const before = procStat(pid).cpuTicks;
     await sleep(1000);
-    quiet = cpuTicks(pid) - before < 0.1 * CLK_TCK ? quiet + 1 : 0;
+    quiet = procStat(pid).cpuTicks - before < 0.1 * CLK_TCK ? quiet + 1 : 0;
   }
 }
 

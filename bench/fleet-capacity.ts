@@ -10,11 +10,11 @@
  * Writes bench/results/fleet-capacity-<date>.json and appends rows to bench/RESULTS.md.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
+import { CLK_TCK, PG_ADMIN, procStat, sleep, waitFor, withAdmin } from './support.js';
 
 const { values } = parseArgs({
   options: {
@@ -28,12 +28,9 @@ const COUNTS = values.counts.split(',').map(Number);
 const WINDOW_S = Number(values.window);
 const SIMS = Number(values.sims);
 const RATE = Number(values.rate);
-const PG_ADMIN = process.env.BENCH_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const HTTP_PORT = 3210;
 const MQTT_PORT = 1885;
 const ADMIN = { username: 'admin', password: 'bench-admin-password' };
-const CLK_TCK = 100;
-const PAGE_SIZE = 4096;
 
 interface StepResult {
   devices: number;
@@ -48,25 +45,9 @@ interface StepResult {
   offlineAtEnd: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (line: string) => console.log(`[bench] ${line}`);
 
-function procStat(pid: number): { cpuTicks: number; rssBytes: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // fields[11], [12] are utime, stime; [21] is rss in pages (man 5 proc, counted from field 3)
-  return { cpuTicks: Number(fields[11]) + Number(fields[12]), rssBytes: Number(fields[21]) * PAGE_SIZE };
-}
 
-async function withAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: PG_ADMIN });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
 
 function start(label: string, args: string[], env: NodeJS.ProcessEnv, onLine?: (line: string) => void): ChildProcess {
   const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -94,14 +75,6 @@ async function api<T>(path: string, token?: string, body?: unknown): Promise<T> 
   return (await res.json()) as T;
 }
 
-async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: number, stepMs = 1000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await probe().catch(() => false)) return;
-    await sleep(stepMs);
-  }
-  throw new Error(`${what} not reached within ${timeoutMs / 1000} s`);
-}
 
 async function runStep(devices: number): Promise<StepResult> {
   const db = `loa_bench_${devices}`;

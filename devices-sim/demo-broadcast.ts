@@ -1,6 +1,7 @@
 import type { PlaybackEvent } from '../src/broker/payloads.js';
 import type { Fleet } from './fleet.js';
 import type { LoaApi } from './loa-api.js';
+import { pcmWav } from './wav.js';
 
 /** Found again by this title on the next run, so a restarted demo reuses its bulletin. */
 export const DEMO_BULLETIN_TITLE = 'Loa demo: bản tin thử của loa mô phỏng';
@@ -131,28 +132,11 @@ async function call<T>(pending: Promise<{ status: number; body: unknown }>, what
   return body as T;
 }
 
-/** A two-tone chime as an 8 kHz, 8-bit mono PCM WAV: small, and accepted by every audio probe. */
+/** A two-tone chime: E5 then C5, each fading out. */
 export function chimeWav(durationMs: number): Buffer {
-  const rate = 8000;
-  const samples = Math.round((rate * durationMs) / 1000);
-  const wav = Buffer.alloc(44 + samples);
-  wav.write('RIFF', 0, 'ascii');
-  wav.writeUInt32LE(36 + samples, 4);
-  wav.write('WAVEfmt ', 8, 'ascii');
-  wav.writeUInt32LE(16, 16);
-  wav.writeUInt16LE(1, 20); // PCM
-  wav.writeUInt16LE(1, 22); // mono
-  wav.writeUInt32LE(rate, 24);
-  wav.writeUInt32LE(rate, 28); // bytes per second
-  wav.writeUInt16LE(1, 32); // block align
-  wav.writeUInt16LE(8, 34); // bits per sample
-  wav.write('data', 36, 'ascii');
-  wav.writeUInt32LE(samples, 40);
-  for (let i = 0; i < samples; i++) {
-    const t = i / rate;
-    const tone = t < durationMs / 2000 ? 659.25 : 523.25; // E5 then C5
+  return pcmWav(durationMs, (t) => {
+    const tone = t < durationMs / 2000 ? 659.25 : 523.25;
     const fade = Math.exp(-3 * ((t * 1000) % (durationMs / 2)) / (durationMs / 2));
-    wav[44 + i] = 128 + Math.round(90 * fade * Math.sin(2 * Math.PI * tone * t));
-  }
-  return wav;
+    return 90 * fade * Math.sin(2 * Math.PI * tone * t);
+  });
 }
