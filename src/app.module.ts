@@ -1,4 +1,11 @@
 import { Module } from '@nestjs/common';
+import { AlarmsModule } from './alarms/alarms.module.js';
+import { AuditModule } from './audit/audit.module.js';
+import { DashboardModule } from './dashboard/dashboard.module.js';
+import { EventsModule } from './events/events.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
+import { ReportsModule } from './reports/reports.module.js';
+import { UsersModule } from './users/users.module.js';
 import { AreasModule } from './areas/areas.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { AsRunLogModule } from './broadcasts/as-run/as-run-log.module.js';
@@ -20,14 +27,21 @@ import { RedisModule } from './redis/redis.module.js';
     RedisModule,
     QueuesModule,
     BrokerModule,
+    EventsModule,
+    AuditModule,
     AuthModule,
+    UsersModule,
     AreasModule,
     DevicesModule,
     MediaModule,
     BulletinsModule,
     BroadcastsModule,
     AsRunLogModule,
+    AlarmsModule,
+    ReportsModule,
+    MetricsModule,
     HealthModule,
+    DashboardModule,
   ],
 })
 export class AppModule {}

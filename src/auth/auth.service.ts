@@ -42,6 +42,7 @@ export class AuthService implements OnApplicationBootstrap {
       username: user.username,
       role: user.role,
       areaCode: user.area?.code ?? null,
+      areaPath: user.area?.path ?? null,
     });
     return { accessToken, tokenType: 'Bearer', expiresIn: this.config.JWT_TTL_S };
   }

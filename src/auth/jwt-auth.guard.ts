@@ -1,9 +1,13 @@
-import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, ForbiddenException, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { OperatorAuthenticator } from './operator-authenticator.js';
+import { REQUIRES, roleMay, type Permission } from './permissions.js';
 import { IS_PUBLIC } from './public.decorator.js';
 
-/** Global guard: every route needs `Authorization: Bearer <JWT>` unless marked @Public(). */
+/**
+ * Global guard: every route needs `Authorization: Bearer <JWT>` unless marked @Public(),
+ * and the caller's role must hold the route's permission (403 otherwise).
+ */
 @Injectable()
 export class JwtAuthGuard implements CanActivate {
   constructor(
@@ -12,9 +16,15 @@ export class JwtAuthGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
-    if (isPublic) return true;
-    await this.operators.authenticate(context.switchToHttp().getRequest());
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    const request = context.switchToHttp().getRequest<{ method: string; headers: Record<string, unknown> }>();
+    const principal = await this.operators.authenticate(request);
+    const declared = this.reflector.getAllAndOverride<Permission | undefined>(REQUIRES, targets);
+    const needed = declared ?? (request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'admin-only');
+    if (!roleMay(principal.role, needed)) {
+      throw new ForbiddenException({ error: 'forbidden', message: `role ${principal.role} may not do this (${needed})` });
+    }
     return true;
   }
 }

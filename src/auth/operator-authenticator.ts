@@ -12,12 +12,13 @@ export class OperatorAuthenticator {
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
     if (!match) throw new UnauthorizedException('missing bearer token');
     try {
-      const claims = await this.jwt.verifyAsync<{ sub: string; username: string; role: Principal['role']; areaCode: string | null }>(match[1]);
+      const claims = await this.jwt.verifyAsync<{ sub: string; username: string; role: Principal['role']; areaCode: string | null; areaPath?: string | null }>(match[1]);
       request.principal = {
         userId: claims.sub,
         username: claims.username,
         role: claims.role,
         areaCode: claims.areaCode ?? null,
+        areaPath: claims.areaPath ?? null,
       } satisfies Principal;
       return request.principal;
     } catch {
