@@ -64,8 +64,28 @@ export class AppConfig {
   @IsString() @MinLength(16, { message: 'must be at least 16 characters' })
   JWT_SECRET: string;
 
+  /** Lifetime of an access token; the dashboard renews it with its refresh token. */
   @Transform(toInt) @IsInt() @Min(60) @Max(30 * 86_400)
-  JWT_TTL_S = 12 * 3600;
+  JWT_TTL_S = 15 * 60;
+
+  /** Lifetime of a refresh token (each use replaces it with a new one). */
+  @Transform(toInt) @IsInt() @Min(300) @Max(90 * 86_400)
+  REFRESH_TTL_S = 7 * 86_400;
+
+  /** Failed logins allowed per username within LOGIN_THROTTLE_WINDOW_S before 429. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(1000)
+  LOGIN_MAX_FAILURES_PER_USER = 5;
+
+  /** Failed logins allowed per client IP within LOGIN_THROTTLE_WINDOW_S before 429. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(100_000)
+  LOGIN_MAX_FAILURES_PER_IP = 30;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(86_400)
+  LOGIN_THROTTLE_WINDOW_S = 15 * 60;
+
+  /** Whether to believe X-Forwarded-For (only behind a proxy you run). */
+  @IsIn(['true', 'false'])
+  TRUST_PROXY: 'true' | 'false' = 'false';
 
   @Transform(toInt) @IsInt() @Min(1) @Max(3600)
   HEARTBEAT_INTERVAL_S = 30;
@@ -118,11 +138,46 @@ export class AppConfig {
   /** Seeds the demo area tree (Bắc Kạn) on an empty database. */
   @IsIn(['true', 'false'])
   SEED_DEMO_AREAS: 'true' | 'false' = 'false';
+
+  /** How many live events the stream keeps for clients resuming with Last-Event-ID. */
+  @Transform(toInt) @IsInt() @Min(100) @Max(10_000_000)
+  EVENTS_RETAIN = 100_000;
+
+  /** A comment line is sent on idle event streams this often, so proxies keep them open. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(300)
+  EVENTS_KEEPALIVE_S = 15;
+
+  /** Default offline time before an alarm opens; areas may set their own. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(30 * 86_400)
+  ALARM_OFFLINE_AFTER_S = 600;
+
+  /** An open alarm clears only after its device has stayed online this long (damps flapping). */
+  @Transform(toInt) @IsInt() @Min(0) @Max(86_400)
+  ALARM_CLEAR_AFTER_S = 120;
+
+  /** How often the cluster-wide alarm sweep runs. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(600)
+  ALARM_SWEEP_S = 15;
+
+  /** Attempts per webhook delivery before it is dead-lettered. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(50)
+  WEBHOOK_MAX_ATTEMPTS = 8;
+
+  /** First retry delay of a failed webhook delivery; it doubles each attempt. */
+  @Transform(toInt) @IsInt() @Min(10) @Max(3_600_000)
+  WEBHOOK_BACKOFF_MS = 2000;
+
+  @Transform(toInt) @IsInt() @Min(100) @Max(120_000)
+  WEBHOOK_TIMEOUT_MS = 10_000;
+
+  /** When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`. */
+  @IsString()
+  METRICS_TOKEN = '';
 }
 
 export class ConfigError extends Error {}
 
-const SECRET_KEYS = new Set(['ADMIN_PASSWORD', 'JWT_SECRET', 'DATABASE_URL', 'REDIS_URL']);
+const SECRET_KEYS = new Set(['ADMIN_PASSWORD', 'JWT_SECRET', 'DATABASE_URL', 'REDIS_URL', 'METRICS_TOKEN']);
 
 /** Validates `env` into an AppConfig; throws a ConfigError naming the first bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
