@@ -91,6 +91,8 @@ async function runStep(devices: number): Promise<StepResult> {
     ADMIN_USERNAME: ADMIN.username,
     ADMIN_PASSWORD: ADMIN.password,
     JWT_SECRET: 'bench-jwt-secret-0123456789',
+    // Provisioning 10,000 devices one by one outlasts the default 15 min access token.
+    JWT_TTL_S: String(4 * 3600),
     SEED_DEMO_AREAS: 'true',
     HEARTBEAT_INTERVAL_S: '30',
     LOG_LEVEL: 'warn',
