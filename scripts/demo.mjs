@@ -49,7 +49,8 @@ function run(label, args) {
     stream.on('data', (chunk) => {
       const lines = (rest + chunk).split('\n');
       rest = lines.pop();
-      for (const line of lines) console.log(`${label} ${line}`);
+      // The simulator labels its own lines; label only what does not carry it already.
+      for (const line of lines) console.log(line.startsWith(label) ? line : `${label} ${line}`);
     });
   }
   return child;
@@ -94,6 +95,6 @@ children.push(
     '--prefix', 'demo', '--fleet-file', 'devices-sim/.demo-fleet.json', '--demo-broadcast',
   ]),
 );
-console.log(`[demo] Loa is up: API docs http://localhost:${env.PORT}/api/docs (log in as ${env.ADMIN_USERNAME} / ${env.ADMIN_PASSWORD}),`);
+console.log(`[demo] Loa is up: dashboard http://localhost:${env.PORT}/ and API docs http://localhost:${env.PORT}/api/docs (log in as ${env.ADMIN_USERNAME} / ${env.ADMIN_PASSWORD}),`);
 console.log(`[demo] MQTT on port ${env.MQTT_PORT}; ${speakers} simulated speakers are connecting, then play a demo`);
 console.log('[demo] broadcast every 2 minutes ("[sim] demo broadcast: … started, … finished"). Ctrl-C stops both.');
