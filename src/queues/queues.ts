@@ -10,6 +10,10 @@ export const QUEUES = {
   asRun: 'as-run',
   /** Retries of single-device API commands. */
   commands: 'commands',
+  /** The cluster-wide offline alarm sweep. */
+  alarms: 'alarms',
+  /** One job per (webhook, event), retried with exponential backoff. */
+  webhooks: 'webhooks',
 } as const;
 
 export const JOBS = {
@@ -22,8 +26,15 @@ export const JOBS = {
   retryPlay: 'retry-play',
   asRunBatch: 'as-run-batch',
   retryCommand: 'retry-command',
+  alarmSweep: 'alarm-sweep',
+  deliverWebhook: 'deliver-webhook',
+  requeueWebhooks: 'requeue-webhooks',
 } as const;
 
 export interface TelemetryBatchJob {
   items: { code: string; at: string; telemetry: DeviceTelemetry }[];
+}
+
+export interface DeliverWebhookJob {
+  deliveryId: string;
 }
