@@ -54,6 +54,8 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
   private server: Server | null = null;
   private hooks: BrokerDeviceHooks | null = null;
   private readonly sessions = new WeakMap<Client, DeviceSession>();
+  /** MQTT messages in from devices and out from Loa, for /metrics: plain increments cost the device path nothing. */
+  readonly traffic = { received: 0, sent: 0 };
   private markListening!: () => void;
   /** Resolves once the MQTT listener is open and Loa may publish. */
   readonly listening = new Promise<void>((resolve) => (this.markListening = resolve));
@@ -82,6 +84,7 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
       authorizePublish: (client, packet, done) => {
         const session = client ? this.sessions.get(client) : undefined;
         if (!session) return done(new Error('publish from a client without a session'));
+        this.traffic.received++;
         const channel = inboundChannelOf(session.access, packet.topic);
         if (channel) hooks.onInbound(session, channel, packet.payload as Buffer);
         else hooks.onDenied(session, 'publish', packet.topic);
@@ -178,6 +181,7 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
   private publishRaw(topic: string, payload: Buffer, options: { retain?: boolean; qos?: 0 | 1 }): Promise<void> {
     const aedes = this.aedes;
     if (!aedes) return Promise.reject(new Error('broker is not running'));
+    this.traffic.sent++;
     return new Promise((resolve, reject) =>
       aedes.publish(
         { cmd: 'publish', topic, payload, qos: options.qos ?? 1, retain: options.retain ?? false, dup: false },
