@@ -10,6 +10,7 @@ import { AppConfig } from '../config/app-config.js';
 import { DeviceInbox } from '../devices/device-inbox.js';
 import { Media } from '../media/media.entity.js';
 import { MediaService } from '../media/media.service.js';
+import { MetricsRegistry } from '../metrics/metrics-registry.service.js';
 import { JOBS, QUEUES } from '../queues/queues.js';
 import type { Broadcast } from './broadcast.entity.js';
 import type { PlannedOccurrence } from './occurrence-planner.service.js';
@@ -60,6 +61,7 @@ export class PlayDispatcher implements OnModuleInit {
     @Inject(DeviceInbox) private readonly inbox: DeviceInbox,
     @Inject(AppConfig) private readonly config: AppConfig,
     @InjectQueue(QUEUES.scheduling) private readonly queue: Queue,
+    @Inject(MetricsRegistry) private readonly metrics: MetricsRegistry,
   ) {}
 
   onModuleInit(): void {
@@ -78,6 +80,7 @@ export class PlayDispatcher implements OnModuleInit {
     }, broadcast.media);
     const topics = [...areaCodes.map(areaCommandsTopic), ...deviceCodes.map((code) => deviceTopic(code, 'commands'))];
     await Promise.all(topics.map((topic) => this.broker.publish(topic, command, { qos: 1 })));
+    this.metrics.dispatchLatency.observe(Math.max(0, Date.now() - occurrence.startAt.getTime()) / 1000);
     this.openUntil = Math.max(this.openUntil, broadcast.expiresAt!.getTime());
     await this.scheduleRetry(occurrence.id, 1, broadcast.expiresAt!);
     this.logger.log(
