@@ -36,6 +36,13 @@ export class User {
   @Column({ name: 'area_id', type: 'uuid', nullable: true })
   areaId: string | null;
 
+  /**
+   * Carried in every access token as `tv`. Bumping it (password, role or area change) ends
+   * every access token issued before, without keeping a list of them.
+   */
+  @Column({ name: 'token_version', type: 'integer', default: 0 })
+  tokenVersion: number;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

@@ -1,4 +1,5 @@
 import { Area } from '../areas/area.entity.js';
+import { RefreshToken } from '../auth/refresh-token.entity.js';
 import { User } from '../auth/user.entity.js';
 import { BroadcastTarget } from '../broadcasts/broadcast-target.entity.js';
 import { Broadcast } from '../broadcasts/broadcast.entity.js';
@@ -17,6 +18,7 @@ export const ENTITIES = [
   DeviceStateChange,
   DeviceCommand,
   User,
+  RefreshToken,
   Media,
   Bulletin,
   Broadcast,
