@@ -108,41 +108,51 @@ export class ReportQueries {
            FROM devices d JOIN areas a ON a.id = d.area_id
           WHERE ($1::text IS NULL OR a.path LIKE $1)
        ),
-       facts AS (
-         SELECT p.commune_code, 1 AS device, NULL::uuid AS broadcast_id, NULL::uuid AS occurrence_id,
-                NULL::varchar AS status, NULL::float8 AS played_ms
-           FROM placed p CROSS JOIN bounds b
-          WHERE p.created_at < b.t1 AND (p.decommissioned_at IS NULL OR p.decommissioned_at > b.t0)
-         UNION ALL
-         SELECT p.commune_code, 0, o.broadcast_id, o.id, dl.status,
-                CASE WHEN dl.status = 'finished' THEN
-                  CASE WHEN dl.started_at IS NOT NULL AND dl.ended_at > dl.started_at
-                       THEN least(extract(epoch FROM dl.ended_at - dl.started_at)::float8 * 1000, br.duration_ms)
-                       ELSE br.duration_ms END
-                END
+       -- Folded per (commune, occurrence) first: the grand total's distinct counts then sort
+       -- thousands of rows, not one per delivery.
+       plays AS (
+         SELECT p.commune_code, o.broadcast_id, o.id AS occurrence_id,
+                count(*) AS deliveries,
+                count(*) FILTER (WHERE dl.status = 'finished') AS delivered,
+                count(*) FILTER (WHERE dl.status = 'missed') AS missed,
+                sum(CASE WHEN dl.status = 'finished' THEN
+                      CASE WHEN dl.started_at IS NOT NULL AND dl.ended_at > dl.started_at
+                           THEN least(extract(epoch FROM dl.ended_at - dl.started_at)::float8 * 1000, br.duration_ms)
+                           ELSE br.duration_ms END
+                    END) AS played_ms
            FROM occurrences o
            CROSS JOIN bounds b
            JOIN broadcasts br ON br.id = o.broadcast_id
            JOIN deliveries dl ON dl.occurrence_id = o.id
            JOIN placed p ON p.id = dl.device_id
           WHERE o.start_at >= b.t0 AND o.start_at < b.t1 AND dl.status NOT IN ('cancelled', 'preempted')
+          GROUP BY p.commune_code, o.id
+       ),
+       facts AS (
+         SELECT p.commune_code, count(*) AS devices, NULL::uuid AS broadcast_id, NULL::uuid AS occurrence_id,
+                0 AS deliveries, 0 AS delivered, 0 AS missed, NULL::float8 AS played_ms
+           FROM placed p CROSS JOIN bounds b
+          WHERE p.created_at < b.t1 AND (p.decommissioned_at IS NULL OR p.decommissioned_at > b.t0)
+          GROUP BY p.commune_code
+         UNION ALL
+         SELECT commune_code, 0, broadcast_id, occurrence_id, deliveries, delivered, missed, played_ms FROM plays
        ),
        figures AS (
          SELECT grouping(commune_code) = 1 AS total, commune_code,
-                sum(device)::int AS devices,
+                sum(devices)::int AS devices,
                 count(DISTINCT broadcast_id)::int AS broadcasts,
                 count(DISTINCT occurrence_id)::int AS occurrences,
                 coalesce(sum(played_ms), 0)::float8 AS played_ms,
-                count(status)::int AS deliveries,
-                count(*) FILTER (WHERE status = 'finished')::int AS delivered,
-                count(*) FILTER (WHERE status = 'missed')::int AS missed
+                sum(deliveries)::int AS deliveries,
+                sum(delivered)::int AS delivered,
+                sum(missed)::int AS missed
            FROM facts
           GROUP BY GROUPING SETS ((commune_code), ())
        )
        SELECT f.total, CASE WHEN f.total THEN NULL ELSE f.commune_code END AS "communeCode",
               CASE WHEN f.total THEN NULL ELSE coalesce(ca.name, f.commune_code) END AS "communeName",
               coalesce(f.devices, 0) AS devices, f.broadcasts, f.occurrences, f.played_ms AS "playedMs",
-              f.deliveries, f.delivered, f.missed
+              coalesce(f.deliveries, 0) AS deliveries, coalesce(f.delivered, 0) AS delivered, coalesce(f.missed, 0) AS missed
          FROM figures f LEFT JOIN areas ca ON NOT f.total AND ca.code = f.commune_code
         ORDER BY f.total, f.commune_code`,
       [scope.pathPattern, scope.from, scope.to],
