@@ -1,3 +1,7 @@
+import { AlarmThreshold } from '../alarms/alarm-threshold.entity.js';
+import { Alarm } from '../alarms/alarm.entity.js';
+import { WebhookDelivery } from '../alarms/webhooks/webhook-delivery.entity.js';
+import { Webhook } from '../alarms/webhooks/webhook.entity.js';
 import { Area } from '../areas/area.entity.js';
 import { RefreshToken } from '../auth/refresh-token.entity.js';
 import { User } from '../auth/user.entity.js';
@@ -26,4 +30,8 @@ export const ENTITIES = [
   Occurrence,
   Delivery,
   PlaybackEventRecord,
+  Alarm,
+  AlarmThreshold,
+  Webhook,
+  WebhookDelivery,
 ];
