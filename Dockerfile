@@ -11,7 +11,7 @@ COPY package.json package-lock.json ./
 # Install scripts are governed by "allowScripts" in package.json; none of the denied ones
 # is needed to build or run Loa.
 RUN npm ci --no-audit --no-fund
-# The sources (src/, devices-sim/, bench/, data/); .dockerignore keeps out the rest.
+# The sources (src/, devices-sim/, bench/, data/, dashboard/); .dockerignore keeps out the rest.
 COPY . .
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
@@ -28,6 +28,8 @@ COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
 # Demo area tree, loaded when SEED_DEMO_AREAS=true (found by walking up from dist/src/areas).
 COPY --from=build --chown=node:node /app/data ./data
+# The operators' dashboard (static files served at /, found by walking up from dist/src/dashboard).
+COPY --from=build --chown=node:node /app/dashboard ./dashboard
 USER node
 EXPOSE 3000 1883
 # Ready = Postgres, Redis and the MQTT listener all answer (GET /health/ready). No curl in slim.

@@ -14,4 +14,6 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  // The dashboard's plain ES modules run in the browser, not in Node.
+  { files: ['dashboard/**/*.js'], languageOptions: { globals: globals.browser } },
 );
