@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ConflictException, NotFoundException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { BulletinsService } from '../src/bulletins/bulletins.service.js';
+import type { Principal } from '../src/auth/principal.js';
 import { anApprovedBulletin } from './support/bulletins.js';
 import { uploadAudio } from './support/media.js';
 import { ADMIN, startTestApp, type TestApp } from './support/test-app.js';
@@ -210,10 +211,12 @@ describe('bulletins', () => {
   });
 
   describe(BulletinsService.name, () => {
+    const admin: Principal = { userId: randomUUID(), username: 'admin', role: 'admin', areaCode: null, areaPath: null };
+
     it('hands an approved bulletin to broadcasting with its media', async () => {
       const approved = await anApprovedBulletin(t, { durationMs: 2000 });
 
-      const bulletin = await t.app.get(BulletinsService).requireBroadcastable(approved.id);
+      const bulletin = await t.app.get(BulletinsService).requireBroadcastable(approved.id, admin);
 
       expect(bulletin).toMatchObject({ id: approved.id, status: 'approved', media: { id: approved.mediaId, durationMs: approved.durationMs } });
     });
@@ -223,8 +226,8 @@ describe('bulletins', () => {
       const service = t.app.get(BulletinsService);
       const missing = randomUUID();
 
-      const notApproved = await service.requireBroadcastable(submitted.id).catch((e: unknown) => e);
-      const notThere = await service.requireBroadcastable(missing).catch((e: unknown) => e);
+      const notApproved = await service.requireBroadcastable(submitted.id, admin).catch((e: unknown) => e);
+      const notThere = await service.requireBroadcastable(missing, admin).catch((e: unknown) => e);
 
       expect(notApproved).toBeInstanceOf(ConflictException);
       expect((notApproved as ConflictException).getResponse()).toEqual({

@@ -51,6 +51,7 @@ describe('media', () => {
         bytes: wav.length,
         durationMs: expect.any(Number),
         mime: 'audio/wav',
+        areaCode: null,
         createdAt: expect.any(String),
       });
       expect(Math.abs(res.body.durationMs - 2000)).toBeLessThanOrEqual(50);
@@ -159,6 +160,7 @@ describe('media', () => {
         kind: 'stream',
         title: 'VOV1',
         streamUrl: 'https://stream.example.vn/vov1.mp3',
+        areaCode: null,
         createdAt: expect.any(String),
       });
     });

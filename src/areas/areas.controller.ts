@@ -26,6 +26,8 @@ import {
   ApiPayloadTooLargeResponse,
   ApiTags,
 } from '@nestjs/swagger';
+import { Requires } from '../auth/permissions.js';
+import { CurrentPrincipal, type Principal } from '../auth/principal.js';
 import { AreaImportService } from './area-import.service.js';
 import { AreasService } from './areas.service.js';
 import {
@@ -55,6 +57,7 @@ export class AreasController {
   ) {}
 
   @Post()
+  @Requires('fleet:admin')
   @ApiCreatedResponse({ type: AreaDto })
   @ApiBadRequestResponse({ description: 'invalid body, or the parent is not one level up' })
   @ApiNotFoundResponse({ description: 'the parent area does not exist' })
@@ -64,6 +67,7 @@ export class AreasController {
   }
 
   @Post('import')
+  @Requires('fleet:admin')
   @HttpCode(200)
   @UseInterceptors(FileInterceptor('file', { limits: { fileSize: MAX_IMPORT_BYTES, files: 1 } }))
   @ApiConsumes('multipart/form-data')
@@ -82,19 +86,20 @@ export class AreasController {
   }
 
   @Get()
-  @ApiOkResponse({ description: 'a page of areas, ordered by code' })
-  list(@Query() query: ListAreasQueryDto) {
-    return this.areas.list(query);
+  @ApiOkResponse({ description: "a page of the caller's areas, ordered by code" })
+  list(@Query() query: ListAreasQueryDto, @CurrentPrincipal() principal: Principal) {
+    return this.areas.list(query, principal);
   }
 
   @Get(':code')
   @ApiOkResponse({ type: AreaDetailDto })
-  @ApiNotFoundResponse()
-  get(@Param('code') code: string) {
-    return this.areas.get(code);
+  @ApiNotFoundResponse({ description: "unknown, or outside the caller's area" })
+  get(@Param('code') code: string, @CurrentPrincipal() principal: Principal) {
+    return this.areas.get(code, principal);
   }
 
   @Patch(':code')
+  @Requires('fleet:admin')
   @ApiOkResponse({ type: AreaDto })
   @ApiBadRequestResponse({ description: 'only the name can change' })
   @ApiNotFoundResponse()
@@ -103,6 +108,7 @@ export class AreasController {
   }
 
   @Delete(':code')
+  @Requires('fleet:admin')
   @HttpCode(204)
   @ApiNoContentResponse()
   @ApiNotFoundResponse()

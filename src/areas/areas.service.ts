@@ -13,6 +13,8 @@ import {
   type UpdateAreaDto,
 } from './dto/area.dto.js';
 import { escapeLike, isForeignKeyViolation, isUniqueViolation } from '../common/postgres.js';
+import type { Principal } from '../auth/principal.js';
+import { inScope, scopeLikePattern } from '../auth/scope.js';
 
 /** The administrative tree, addressed by official code. */
 @Injectable()
@@ -24,6 +26,41 @@ export class AreasService {
     const area = await this.areas.findOne({ where: { code } });
     if (!area) throw new NotFoundException(`area ${code} not found`);
     return area;
+  }
+
+  /** Like getByCode, but an area outside the caller's subtree is answered exactly as an unknown one. */
+  async getInScope(code: string, principal: Principal): Promise<Area> {
+    const area = await this.areas.findOne({ where: { code } });
+    if (!area || !inScope(principal, area.path)) throw new NotFoundException(`area ${code} not found`);
+    return area;
+  }
+
+  /**
+   * An area named in a request body or filter: unknown or outside the caller's subtree is the
+   * caller's mistake (400 `unknown-area`), not a missing resource.
+   */
+  async referencedArea(code: string, principal: Principal): Promise<Area> {
+    try {
+      return await this.getInScope(code, principal);
+    } catch (err) {
+      if (err instanceof NotFoundException) throw new BadRequestException({ error: 'unknown-area', message: `area ${code} not found` });
+      throw err;
+    }
+  }
+
+  /**
+   * The area a new media or bulletin belongs to: the one named (inside the caller's subtree),
+   * else the caller's own root; null (national) only for admins.
+   */
+  async owningArea(principal: Principal, requested: string | null | undefined): Promise<Area | null> {
+    if (typeof requested === 'string') return this.referencedArea(requested, principal);
+    if (principal.role === 'admin') {
+      return requested === undefined && principal.areaCode ? this.referencedArea(principal.areaCode, principal) : null;
+    }
+    if (requested === null || !principal.areaCode) {
+      throw new BadRequestException({ error: 'validation', message: ['areaCode null (national) is for admins only'] });
+    }
+    return this.referencedArea(principal.areaCode, principal);
   }
 
   async create(dto: CreateAreaDto): Promise<AreaDto> {
@@ -44,10 +81,12 @@ export class AreasService {
     return toAreaDto(await this.getByCode(dto.code));
   }
 
-  async list(query: ListAreasQueryDto): Promise<Page<AreaDto>> {
+  async list(query: ListAreasQueryDto, principal: Principal): Promise<Page<AreaDto>> {
     const qb = this.areas.createQueryBuilder('a').orderBy('a.code').offset(query.skip).limit(query.pageSize);
+    const scope = scopeLikePattern(principal);
+    if (scope) qb.andWhere('a.path LIKE :scope', { scope });
     if (query.parentCode) {
-      const parent = await this.getByCode(query.parentCode);
+      const parent = await this.getInScope(query.parentCode, principal);
       qb.andWhere('a.parentId = :parentId', { parentId: parent.id });
     }
     if (query.level) qb.andWhere('a.level = :level', { level: query.level });
@@ -56,8 +95,9 @@ export class AreasService {
     return pageOf(rows.map(toAreaDto), total, query);
   }
 
-  async get(code: string): Promise<AreaDetailDto> {
-    const area = await this.getByCode(code);
+  /** Ancestors are shown even above the caller's root: they are the breadcrumbs to it. */
+  async get(code: string, principal: Principal): Promise<AreaDetailDto> {
+    const area = await this.getInScope(code, principal);
     const ancestorCodes = areaCodesOfPath(area.path).slice(0, -1);
     const [ancestors, childCount] = await Promise.all([
       ancestorCodes.length ? this.areas.find({ where: { code: In(ancestorCodes) } }) : [],

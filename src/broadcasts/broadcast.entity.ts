@@ -8,7 +8,9 @@ import {
   OneToMany,
   PrimaryGeneratedColumn,
   UpdateDateColumn,
+  type Relation,
 } from 'typeorm';
+import { Area } from '../areas/area.entity.js';
 import type { Priority } from '../broker/payloads.js';
 import { Bulletin } from '../bulletins/bulletin.entity.js';
 import { Media } from '../media/media.entity.js';
@@ -90,6 +92,15 @@ export class Broadcast {
 
   @OneToMany(() => BroadcastTarget, (t) => t.broadcast)
   targets: BroadcastTarget[];
+
+  /** The area it belongs to; null: national, seen by admins only. */
+  @ManyToOne(() => Area, { nullable: true, onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'area_id', foreignKeyConstraintName: 'FK_broadcasts_area_id' })
+  area: Relation<Area> | null;
+
+  @Index('IDX_broadcasts_area_id')
+  @Column({ name: 'area_id', type: 'uuid', nullable: true })
+  areaId: string | null;
 
   @Column({ name: 'created_by_id', type: 'uuid', nullable: true })
   createdById: string | null;

@@ -2,22 +2,26 @@ import { BadRequestException, ConflictException, Inject, Injectable, Logger, Not
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { updateReturning } from '../common/postgres.js';
-import { DataSource, Repository } from 'typeorm';
+import { DataSource, Repository, type EntityManager } from 'typeorm';
 import type { Principal } from '../auth/principal.js';
+import { inScope, scopeLikePattern } from '../auth/scope.js';
 import { BrokerService } from '../broker/broker.service.js';
 import type { StopCommand } from '../broker/payloads.js';
 import { deviceTopic } from '../broker/topics.js';
-import { BulletinsService } from '../bulletins/bulletins.service.js';
+import type { Bulletin } from '../bulletins/bulletin.entity.js';
+import { BulletinsService, type BulletinWithMedia } from '../bulletins/bulletins.service.js';
 import { pageOf, type Page } from '../common/page.js';
 import { AppConfig } from '../config/app-config.js';
 import { Broadcast } from './broadcast.entity.js';
-import { BroadcastTargets } from './broadcast-targets.service.js';
+import type { Media } from '../media/media.entity.js';
+import { BroadcastTargets, type ResolvedTargets } from './broadcast-targets.service.js';
 import { toBroadcastDto, type BroadcastDetailDto, type BroadcastDto, type CreatedBroadcastDto, type OccurrenceProgressDto } from './dto/broadcast.response.js';
 import type { CreateBroadcastDto } from './dto/create-broadcast.dto.js';
+import type { EmergencyBroadcastDto, EmergencyBroadcastResultDto } from './dto/emergency-broadcast.dto.js';
 import type { ListBroadcastsQueryDto } from './dto/list-broadcasts.dto.js';
 import { HorizonKeeper } from './horizon-keeper.service.js';
 import { MissedPlays } from './missed-plays.service.js';
-import { OccurrencePlanner } from './occurrence-planner.service.js';
+import { OccurrencePlanner, type OverlapOutcome } from './occurrence-planner.service.js';
 import { PlayDispatcher } from './play-dispatcher.service.js';
 import { isTimeZone, recurrenceProblem } from './recurrence.js';
 import { SchedulePublisher } from './schedule-publisher.service.js';
@@ -25,6 +29,19 @@ import { SchedulePublisher } from './schedule-publisher.service.js';
 const DEFAULT_EXPIRES_IN_S = 600;
 /** How long a stop command for a cancelled play stays valid: it is only useful while the play lasts. */
 const STOP_TTL_MS = 10 * 60_000;
+
+interface BroadcastPlan {
+  schedule: Pick<Broadcast, 'startAt' | 'rrule' | 'until' | 'timezone'>;
+  resolved: ResolvedTargets;
+  /** The deepest area holding every target; null when they span provinces. */
+  area: { id: string } | null;
+}
+
+interface Created {
+  broadcast: Broadcast;
+  planned: Awaited<ReturnType<OccurrencePlanner['materialise']>>;
+  overlaps: OverlapOutcome;
+}
 
 /** Broadcasts: validation and creation (with their occurrences and deliveries), listing, cancelling. */
 @Injectable()
@@ -47,42 +64,85 @@ export class BroadcastsService {
 
   async create(dto: CreateBroadcastDto, principal: Principal): Promise<CreatedBroadcastDto> {
     const now = new Date();
-    const bulletin = await this.bulletins.requireBroadcastable(dto.bulletinId);
-    const media = bulletin.media;
-    const durationMs = media.kind === 'file' ? media.durationMs! : (dto.durationS ?? 0) * 1000;
-    if (!durationMs) throw invalid('durationS is required for a live relay, whose length Loa cannot know');
-    const schedule = this.parseSchedule(dto, now);
-    const resolved = await this.targets.resolve(dto.targets.areaCodes ?? [], dto.targets.deviceCodes ?? []);
+    const bulletin = await this.bulletins.requireBroadcastable(dto.bulletinId, principal);
+    const durationMs = durationOf(dto, bulletin.media);
+    const plan = await this.plan(dto, principal, now);
+    const created = await this.db.transaction((em) => this.insert(em, dto, plan, bulletin, durationMs, principal, now));
+    return this.start(created, plan, bulletin, principal);
+  }
 
-    const created = await this.db.transaction(async (em) => {
-      const broadcast = em.getRepository(Broadcast).create({
-        bulletinId: bulletin.id,
-        mediaId: media.id,
-        priority: dto.priority,
-        volume: dto.volume ?? null,
-        scheduleKind: dto.schedule.kind,
-        ...schedule,
-        durationMs,
-        expiresAt: dto.schedule.kind === 'now' ? new Date(now.getTime() + (dto.expiresInS ?? DEFAULT_EXPIRES_IN_S) * 1000) : null,
-        state: 'active',
-        targetAreaCodes: resolved.areas.map((a) => a.code),
-        targetDeviceCodes: resolved.devices.map((d) => d.code),
-        createdById: principal.userId,
-      });
-      await em.getRepository(Broadcast).insert(broadcast);
-      await this.targets.save(em, broadcast.id, resolved);
-      const planned = await this.planner.materialise(
-        em,
-        broadcast,
-        dto.schedule.kind === 'now' ? new Date(now.getTime() + 1) : this.horizon.horizonEnd(now),
-        dto.schedule.kind === 'now' ? randomUUID() : null,
-      );
-      const overlaps = await this.planner.resolveOverlaps(em, broadcast, planned.occurrences.map((o) => o.id), { refuseSamePriority: true });
-      return { broadcast, planned, overlaps };
+  /**
+   * Approves a submitted bulletin (or takes an approved one) and broadcasts it now as an
+   * emergency, in one transaction: if the broadcast is refused, the approval is undone too.
+   */
+  async createEmergency(dto: EmergencyBroadcastDto, principal: Principal): Promise<EmergencyBroadcastResultDto> {
+    const now = new Date();
+    const asBroadcast: CreateBroadcastDto = {
+      bulletinId: dto.bulletinId,
+      targets: dto.targets,
+      schedule: { kind: 'now' },
+      priority: 'emergency',
+      volume: dto.volume,
+      durationS: dto.durationS,
+      expiresInS: dto.expiresInS,
+    };
+    const plan = await this.plan(asBroadcast, principal, now);
+    const { bulletin, created } = await this.db.transaction(async (em) => {
+      const bulletin = await this.bulletins.approveWithin(em, dto.bulletinId, principal);
+      const durationMs = durationOf(asBroadcast, bulletin.media);
+      return { bulletin, created: await this.insert(em, asBroadcast, plan, bulletin, durationMs, principal, now) };
     });
+    const broadcast = await this.start(created, plan, bulletin, principal);
+    return { bulletin: await this.bulletins.get(bulletin.id, principal), broadcast };
+  }
 
-    const { broadcast, planned, overlaps } = created;
-    broadcast.media = media;
+  /** What can be checked before writing: the schedule, and the targets within the caller's area. */
+  private async plan(dto: CreateBroadcastDto, principal: Principal, now: Date): Promise<BroadcastPlan> {
+    const schedule = this.parseSchedule(dto, now);
+    const resolved = await this.targets.resolve(dto.targets.areaCodes ?? [], dto.targets.deviceCodes ?? [], principal);
+    return { schedule, resolved, area: await this.targets.owningArea(resolved) };
+  }
+
+  /** The broadcast, its targets, occurrences and deliveries, inside the caller's transaction. */
+  private async insert(
+    em: EntityManager,
+    dto: CreateBroadcastDto,
+    { schedule, resolved, area }: BroadcastPlan,
+    bulletin: Bulletin,
+    durationMs: number,
+    principal: Principal,
+    now: Date,
+  ): Promise<Created> {
+    const broadcast = em.getRepository(Broadcast).create({
+      bulletinId: bulletin.id,
+      mediaId: bulletin.mediaId,
+      priority: dto.priority,
+      volume: dto.volume ?? null,
+      scheduleKind: dto.schedule.kind,
+      ...schedule,
+      durationMs,
+      expiresAt: dto.schedule.kind === 'now' ? new Date(now.getTime() + (dto.expiresInS ?? DEFAULT_EXPIRES_IN_S) * 1000) : null,
+      state: 'active',
+      targetAreaCodes: resolved.areas.map((a) => a.code),
+      targetDeviceCodes: resolved.devices.map((d) => d.code),
+      areaId: area?.id ?? null,
+      createdById: principal.userId,
+    });
+    await em.getRepository(Broadcast).insert(broadcast);
+    await this.targets.save(em, broadcast.id, resolved);
+    const planned = await this.planner.materialise(
+      em,
+      broadcast,
+      dto.schedule.kind === 'now' ? new Date(now.getTime() + 1) : this.horizon.horizonEnd(now),
+      dto.schedule.kind === 'now' ? randomUUID() : null,
+    );
+    const overlaps = await this.planner.resolveOverlaps(em, broadcast, planned.occurrences.map((o) => o.id), { refuseSamePriority: true });
+    return { broadcast, planned, overlaps };
+  }
+
+  /** After commit: a `now` broadcast is sent at once, a scheduled one reaches devices in their schedules. */
+  private async start({ broadcast, planned, overlaps }: Created, { resolved }: BroadcastPlan, bulletin: BulletinWithMedia, principal: Principal) {
+    broadcast.media = bulletin.media;
     if (broadcast.scheduleKind === 'now') {
       await this.dispatcher.dispatch(broadcast, planned.occurrences[0], resolved.areas.map((a) => a.code), resolved.devices.map((d) => d.code));
       await this.missed.watch(planned.occurrences, broadcast.expiresAt);
@@ -95,11 +155,22 @@ export class BroadcastsService {
       `broadcast ${broadcast.id} (${broadcast.priority}, ${broadcast.scheduleKind}) of bulletin ${bulletin.id} by ${principal.username}: ` +
         `${planned.occurrences.length} occurrence(s) planned, ${planned.deviceIds.length} device(s)`,
     );
-    return { ...(await this.get(broadcast.id)), preempted: { others: overlaps.preemptedOthers, own: overlaps.preemptedOwn } };
+    const created: CreatedBroadcastDto = {
+      ...(await this.get(broadcast.id, principal)),
+      preempted: { others: overlaps.preemptedOthers, own: overlaps.preemptedOwn },
+    };
+    return created;
   }
 
-  async list(query: ListBroadcastsQueryDto): Promise<Page<BroadcastDto>> {
-    const qb = this.broadcasts.createQueryBuilder('b').orderBy('b.createdAt', 'DESC').skip(query.skip).take(query.pageSize);
+  async list(query: ListBroadcastsQueryDto, principal: Principal): Promise<Page<BroadcastDto>> {
+    const qb = this.broadcasts
+      .createQueryBuilder('b')
+      .leftJoinAndSelect('b.area', 'a')
+      .orderBy('b.createdAt', 'DESC')
+      .skip(query.skip)
+      .take(query.pageSize);
+    const scope = scopeLikePattern(principal);
+    if (scope) qb.andWhere('a.path LIKE :scope', { scope });
     if (query.state) qb.andWhere('b.state = :state', { state: query.state });
     if (query.priority) qb.andWhere('b.priority = :priority', { priority: query.priority });
     if (query.kind) qb.andWhere('b.scheduleKind = :kind', { kind: query.kind });
@@ -109,8 +180,8 @@ export class BroadcastsService {
   }
 
   /** The broadcast with its delivery progress: the latest 50 occurrences that began and the next 50. */
-  async get(id: string): Promise<BroadcastDetailDto> {
-    const broadcast = await this.findOrFail(id);
+  async get(id: string, principal: Principal): Promise<BroadcastDetailDto> {
+    const broadcast = await this.findOrFail(id, principal);
     const occurrences = await this.db.query<{ id: string; start_at: Date; end_at: Date; cancelled_at: Date | null; counts: Record<string, number> | null }[]>(
       `WITH picked AS (
          (SELECT * FROM occurrences WHERE broadcast_id = $1 AND start_at <= now() ORDER BY start_at DESC LIMIT 50)
@@ -141,6 +212,7 @@ export class BroadcastsService {
    * schedules are republished without them, and devices playing one now are told to stop.
    */
   async cancel(id: string, principal: Principal): Promise<BroadcastDetailDto> {
+    await this.findOrFail(id, principal);
     const outcome = await this.db.transaction(async (em) => {
       const updated = await updateReturning<{ id: string }>(
         em,
@@ -149,7 +221,7 @@ export class BroadcastsService {
         [id, principal.userId],
       );
       if (!updated.length) {
-        const existing = await this.findOrFail(id);
+        const existing = await this.findOrFail(id, principal);
         throw new ConflictException({ error: 'invalid-transition', message: `broadcast ${id} is ${existing.state}; only an active broadcast can be cancelled` });
       }
       const occurrences = await updateReturning<{ id: string }>(
@@ -186,12 +258,13 @@ export class BroadcastsService {
       }),
     );
     this.logger.log(`broadcast ${id} cancelled by ${principal.username}; ${outcome.playing.length} device(s) told to stop`);
-    return this.get(id);
+    return this.get(id, principal);
   }
 
-  private async findOrFail(id: string): Promise<Broadcast> {
-    const broadcast = await this.broadcasts.findOneBy({ id });
-    if (!broadcast) throw new NotFoundException({ error: 'not-found', message: `broadcast ${id} not found` });
+  /** A broadcast outside the caller's subtree is answered exactly like a missing one. */
+  async findOrFail(id: string, principal: Principal): Promise<Broadcast> {
+    const broadcast = await this.broadcasts.findOne({ where: { id }, relations: { area: true } });
+    if (!broadcast || !inScope(principal, broadcast.area?.path)) throw new NotFoundException({ error: 'not-found', message: `broadcast ${id} not found` });
     return broadcast;
   }
 
@@ -210,6 +283,13 @@ export class BroadcastsService {
     if (problem) throw invalid(problem);
     return { startAt, rrule, until, timezone };
   }
+}
+
+/** How long one play lasts: the file's length, or what the caller says for a live relay. */
+function durationOf(dto: Pick<CreateBroadcastDto, 'durationS'>, media: Media): number {
+  const durationMs = media.kind === 'file' ? media.durationMs! : (dto.durationS ?? 0) * 1000;
+  if (!durationMs) throw invalid('durationS is required for a live relay, whose length Loa cannot know');
+  return durationMs;
 }
 
 function invalid(message: string): BadRequestException {

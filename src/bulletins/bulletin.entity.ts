@@ -1,4 +1,5 @@
-import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn, type Relation } from 'typeorm';
+import { Area } from '../areas/area.entity.js';
 import { Media } from '../media/media.entity.js';
 
 export const BULLETIN_CATEGORIES = ['covid-19', 'election', 'disaster', 'policy', 'news', 'other'] as const;
@@ -33,6 +34,15 @@ export class Bulletin {
   @Index('IDX_bulletins_status')
   @Column({ type: 'varchar', length: 16, default: 'draft' })
   status: BulletinStatus;
+
+  /** The area it belongs to; null: national, seen by admins only. */
+  @ManyToOne(() => Area, { nullable: true, onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'area_id', foreignKeyConstraintName: 'FK_bulletins_area_id' })
+  area: Relation<Area> | null;
+
+  @Index('IDX_bulletins_area_id')
+  @Column({ name: 'area_id', type: 'uuid', nullable: true })
+  areaId: string | null;
 
   @Column({ name: 'created_by_id', type: 'uuid', nullable: true })
   createdById: string | null;

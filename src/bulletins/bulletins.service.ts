@@ -1,10 +1,14 @@
-import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { isUUID } from 'class-validator';
-import { Repository } from 'typeorm';
+import { Repository, type EntityManager } from 'typeorm';
+import { AreasService } from '../areas/areas.service.js';
+import type { Principal } from '../auth/principal.js';
+import { inScope, scopeLikePattern } from '../auth/scope.js';
 import { pageOf, type Page } from '../common/page.js';
-import { escapeLike, isForeignKeyViolation } from '../common/postgres.js';
+import { escapeLike, isForeignKeyViolation, updateReturning } from '../common/postgres.js';
 import type { Media } from '../media/media.entity.js';
+import { MediaService } from '../media/media.service.js';
 import { Bulletin, type BulletinStatus } from './bulletin.entity.js';
 import {
   toBulletinDto,
@@ -32,7 +36,7 @@ const NO_REVIEW = {
   rejectionReason: null,
 } as const;
 
-type BulletinWithMedia = Bulletin & { media: Media };
+export type BulletinWithMedia = Bulletin & { media: Media };
 
 /**
  * Bulletins and their approval: draft → submitted → approved | rejected, with who and when.
@@ -41,9 +45,15 @@ type BulletinWithMedia = Bulletin & { media: Media };
  */
 @Injectable()
 export class BulletinsService {
-  constructor(@InjectRepository(Bulletin) private readonly bulletins: Repository<Bulletin>) {}
+  constructor(
+    @InjectRepository(Bulletin) private readonly bulletins: Repository<Bulletin>,
+    @Inject(AreasService) private readonly areas: AreasService,
+    @Inject(MediaService) private readonly media: MediaService,
+  ) {}
 
-  async create(dto: CreateBulletinDto, userId: string): Promise<BulletinDto> {
+  async create(dto: CreateBulletinDto, principal: Principal): Promise<BulletinDto> {
+    const area = await this.areas.owningArea(principal, dto.areaCode);
+    await this.requireMediaInScope(dto.mediaId, principal);
     const result = await this.referencingMedia(dto.mediaId, () =>
       this.bulletins.insert({
         title: dto.title,
@@ -51,20 +61,24 @@ export class BulletinsService {
         mediaId: dto.mediaId,
         notes: dto.notes ?? null,
         status: 'draft',
-        createdById: userId,
+        createdById: principal.userId,
+        areaId: area?.id ?? null,
       }),
     );
-    return this.get(result.identifiers[0].id as string);
+    return this.get(result.identifiers[0].id as string, principal);
   }
 
-  async list(query: ListBulletinsQueryDto): Promise<Page<BulletinDto>> {
+  async list(query: ListBulletinsQueryDto, principal: Principal): Promise<Page<BulletinDto>> {
     const qb = this.bulletins
       .createQueryBuilder('b')
       .innerJoinAndSelect('b.media', 'm')
+      .leftJoinAndSelect('b.area', 'a')
       .orderBy('b.created_at', 'DESC')
       .addOrderBy('b.id')
       .skip(query.skip)
       .take(query.pageSize);
+    const scope = scopeLikePattern(principal);
+    if (scope) qb.andWhere('a.path LIKE :scope', { scope });
     if (query.status) qb.andWhere('b.status = :status', { status: query.status });
     if (query.category) qb.andWhere('b.category = :category', { category: query.category });
     if (query.q) qb.andWhere('b.title ILIKE :q', { q: `%${escapeLike(query.q)}%` });
@@ -72,48 +86,72 @@ export class BulletinsService {
     return pageOf(rows.map(toBulletinDto), total, query);
   }
 
-  async get(id: string): Promise<BulletinDto> {
-    return toBulletinDto(await this.findOrFail(id));
+  async get(id: string, principal: Principal): Promise<BulletinDto> {
+    return toBulletinDto(await this.findOrFail(id, principal));
   }
 
   /** Any edit returns the bulletin to draft: an approval covers the content it was given. */
-  async edit(id: string, dto: UpdateBulletinDto): Promise<BulletinDto> {
+  async edit(id: string, dto: UpdateBulletinDto, principal: Principal): Promise<BulletinDto> {
+    await this.findOrFail(id, principal);
     const changes = Object.fromEntries(
       (['title', 'category', 'mediaId', 'notes'] as const).filter((k) => dto[k] !== undefined).map((k) => [k, dto[k]]),
     );
-    if (Object.keys(changes).length === 0) return this.get(id);
+    if (Object.keys(changes).length === 0) return this.get(id, principal);
+    if (dto.mediaId !== undefined) await this.requireMediaInScope(dto.mediaId, principal);
     const result = await this.referencingMedia(dto.mediaId, () =>
       this.bulletins.update({ id }, { ...changes, status: 'draft', ...NO_REVIEW }),
     );
     if (!result.affected) throw notFound(id);
-    return this.get(id);
+    return this.get(id, principal);
   }
 
-  submit(id: string, userId: string): Promise<BulletinDto> {
-    return this.review(id, 'submit', { submittedById: userId, submittedAt: new Date(), reviewedById: null, reviewedAt: null, rejectionReason: null });
+  submit(id: string, principal: Principal): Promise<BulletinDto> {
+    return this.review(id, principal, 'submit', {
+      submittedById: principal.userId,
+      submittedAt: new Date(),
+      reviewedById: null,
+      reviewedAt: null,
+      rejectionReason: null,
+    });
   }
 
-  approve(id: string, userId: string): Promise<BulletinDto> {
-    return this.review(id, 'approve', { reviewedById: userId, reviewedAt: new Date() });
+  approve(id: string, principal: Principal): Promise<BulletinDto> {
+    return this.review(id, principal, 'approve', { reviewedById: principal.userId, reviewedAt: new Date() });
   }
 
-  reject(id: string, userId: string, reason: string): Promise<BulletinDto> {
-    return this.review(id, 'reject', { reviewedById: userId, reviewedAt: new Date(), rejectionReason: reason });
+  reject(id: string, principal: Principal, reason: string): Promise<BulletinDto> {
+    return this.review(id, principal, 'reject', { reviewedById: principal.userId, reviewedAt: new Date(), rejectionReason: reason });
   }
 
   /** For broadcasting: the bulletin with its media, provided it is approved. */
-  async requireBroadcastable(id: string): Promise<Bulletin> {
-    const bulletin = await this.findOrFail(id);
-    if (bulletin.status !== 'approved') {
-      throw new ConflictException({
-        error: 'not-approved',
-        message: `bulletin ${id} is ${bulletin.status}; only an approved bulletin can be broadcast`,
-      });
-    }
+  async requireBroadcastable(id: string, principal: Principal): Promise<BulletinWithMedia> {
+    const bulletin = await this.findOrFail(id, principal);
+    if (bulletin.status !== 'approved') throw notApproved(bulletin);
     return bulletin;
   }
 
-  private async review(id: string, step: Review, trail: Partial<Bulletin>): Promise<BulletinDto> {
+  /**
+   * For an emergency, inside the caller's transaction: approves the bulletin if it awaits
+   * approval (the caller becomes its reviewer), or takes it as it is if already approved.
+   * The row stays locked until the transaction ends, so nobody edits it meanwhile.
+   */
+  async approveWithin(em: EntityManager, id: string, principal: Principal): Promise<BulletinWithMedia> {
+    await this.findOrFail(id, principal);
+    await em.query(`SELECT 1 FROM bulletins WHERE id = $1 FOR UPDATE`, [id]);
+    await updateReturning(
+      em,
+      `UPDATE bulletins SET status = 'approved', reviewed_by_id = $2, reviewed_at = now(), updated_at = now()
+       WHERE id = $1 AND status = 'submitted' RETURNING id`,
+      [id, principal.userId],
+    );
+    const bulletin = await em.getRepository(Bulletin).findOne({ where: { id }, relations: { media: true, area: true } });
+    if (!bulletin) throw notFound(id);
+    if (bulletin.status !== 'approved') throw notApproved(bulletin, 'only a submitted or approved bulletin can be broadcast as an emergency');
+    return bulletin;
+  }
+
+  private async review(id: string, principal: Principal, step: Review, trail: Partial<Bulletin>): Promise<BulletinDto> {
+    await this.findOrFail(id, principal);
     const { from, to, done } = REVIEWS[step];
     const result = await this.bulletins
       .createQueryBuilder()
@@ -122,19 +160,30 @@ export class BulletinsService {
       .where('id = :id AND status IN (:...from)', { id, from })
       .execute();
     if (!result.affected) {
-      const current = await this.findOrFail(id);
+      const current = await this.findOrFail(id, principal);
       throw new ConflictException({
         error: 'invalid-transition',
         message: `bulletin is ${current.status}; only a ${from.join(' or ')} bulletin can be ${done}`,
       });
     }
-    return this.get(id);
+    return this.get(id, principal);
   }
 
-  private async findOrFail(id: string): Promise<BulletinWithMedia> {
-    const bulletin = isUUID(id) ? await this.bulletins.findOne({ where: { id }, relations: { media: true } }) : null;
-    if (!bulletin) throw notFound(id);
+  /** A bulletin outside the caller's subtree is answered exactly like a missing one. */
+  private async findOrFail(id: string, principal: Principal): Promise<BulletinWithMedia> {
+    const bulletin = isUUID(id) ? await this.bulletins.findOne({ where: { id }, relations: { media: true, area: true } }) : null;
+    if (!bulletin || !inScope(principal, bulletin.area?.path)) throw notFound(id);
     return bulletin;
+  }
+
+  /** Media outside the caller's subtree is refused exactly like unknown media. */
+  private async requireMediaInScope(mediaId: string, principal: Principal): Promise<void> {
+    try {
+      await this.media.findInScope(mediaId, principal);
+    } catch (err) {
+      if (err instanceof NotFoundException) throw unknownMedia(mediaId);
+      throw err;
+    }
   }
 
   /** A media id in a request body that names no media is the caller's mistake (400), and nothing is written. */
@@ -143,11 +192,19 @@ export class BulletinsService {
       return await write();
     } catch (err) {
       if (mediaId !== undefined && isForeignKeyViolation(err)) {
-        throw new BadRequestException({ error: 'unknown-media', message: `media ${mediaId} not found` });
+        throw unknownMedia(mediaId);
       }
       throw err;
     }
   }
+}
+
+function unknownMedia(mediaId: string): BadRequestException {
+  return new BadRequestException({ error: 'unknown-media', message: `media ${mediaId} not found` });
+}
+
+function notApproved(bulletin: Bulletin, rule = 'only an approved bulletin can be broadcast'): ConflictException {
+  return new ConflictException({ error: 'not-approved', message: `bulletin ${bulletin.id} is ${bulletin.status}; ${rule}` });
 }
 
 function notFound(id: string): NotFoundException {

@@ -1,5 +1,4 @@
 import {
-  BadRequestException,
   ConflictException,
   Inject,
   Injectable,
@@ -8,8 +7,9 @@ import {
 } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import type { Area } from '../areas/area.entity.js';
 import { AreasService } from '../areas/areas.service.js';
+import type { Principal } from '../auth/principal.js';
+import { inScope, scopeLikePattern } from '../auth/scope.js';
 import { pageOf, type Page } from '../common/page.js';
 import { escapeLike, isUniqueViolation } from '../common/postgres.js';
 import { HASH_COST, hashSecret, newDeviceSecret } from '../common/secret-hash.js';
@@ -50,8 +50,8 @@ export class DevicesService {
     @Inject(DeviceInbox) private readonly inbox: DeviceInbox,
   ) {}
 
-  async provision(dto: CreateDeviceDto): Promise<ProvisionedDeviceDto> {
-    const area = await this.referencedArea(dto.areaCode);
+  async provision(dto: CreateDeviceDto, principal: Principal): Promise<ProvisionedDeviceDto> {
+    const area = await this.areas.referencedArea(dto.areaCode, principal);
     const secret = newDeviceSecret();
     const device = this.devices.create({
       code: dto.code,
@@ -74,11 +74,11 @@ export class DevicesService {
     await this.configPublisher.publish(device);
     this.logger.log(`device ${device.code} provisioned in area ${area.code}`);
     this.inbox.placed(device.id);
-    const saved = await this.findOrFail(device.code);
+    const saved = await this.findOrFail(device.code, principal);
     return { ...(await this.present([saved]))[0], secret };
   }
 
-  async list(query: ListDevicesQueryDto): Promise<Page<DeviceDto>> {
+  async list(query: ListDevicesQueryDto, principal: Principal): Promise<Page<DeviceDto>> {
     const qb = this.devices
       .createQueryBuilder('d')
       .innerJoinAndSelect('d.area', 'a')
@@ -86,9 +86,11 @@ export class DevicesService {
       .orderBy('d.code')
       .skip(query.skip)
       .take(query.pageSize);
+    const scope = scopeLikePattern(principal);
+    if (scope) qb.andWhere('a.path LIKE :scope', { scope });
     if (query.state) qb.andWhere('d.state = :state', { state: query.state });
     if (query.areaCode) {
-      const area = await this.referencedArea(query.areaCode);
+      const area = await this.areas.referencedArea(query.areaCode, principal);
       qb.andWhere('a.path LIKE :prefix', { prefix: `${escapeLike(area.path)}%` });
     }
     if (query.q) {
@@ -98,15 +100,15 @@ export class DevicesService {
     return pageOf(await this.present(rows), total, query);
   }
 
-  async get(code: string): Promise<DeviceDto> {
-    return (await this.present([await this.findOrFail(code)]))[0];
+  async get(code: string, principal: Principal): Promise<DeviceDto> {
+    return (await this.present([await this.findOrFail(code, principal)]))[0];
   }
 
-  async update(code: string, dto: UpdateDeviceDto): Promise<DeviceDto> {
-    const device = await this.findActiveOrFail(code);
+  async update(code: string, dto: UpdateDeviceDto, principal: Principal): Promise<DeviceDto> {
+    const device = await this.findActiveOrFail(code, principal);
     const moved = dto.areaCode !== undefined && dto.areaCode !== device.area.code;
     if (moved) {
-      device.area = await this.referencedArea(dto.areaCode!);
+      device.area = await this.areas.referencedArea(dto.areaCode!, principal);
       device.areaId = device.area.id;
     }
     if (dto.name !== undefined) device.name = dto.name;
@@ -121,11 +123,11 @@ export class DevicesService {
       this.inbox.placed(device.id);
     }
     if (volumeChanged) await this.configPublisher.publish(device);
-    return this.get(code);
+    return this.get(code, principal);
   }
 
-  async decommission(code: string): Promise<void> {
-    const device = await this.findOrFail(code);
+  async decommission(code: string, principal: Principal): Promise<void> {
+    const device = await this.findOrFail(code, principal);
     if (device.decommissionedAt) return;
     await this.devices.update({ id: device.id }, { decommissionedAt: new Date() });
     await this.credentials.invalidate(code, { disconnect: true });
@@ -135,8 +137,8 @@ export class DevicesService {
     this.logger.log(`device ${code} decommissioned; its session was closed`);
   }
 
-  async rotateSecret(code: string): Promise<SecretDto> {
-    const device = await this.findActiveOrFail(code);
+  async rotateSecret(code: string, principal: Principal): Promise<SecretDto> {
+    const device = await this.findActiveOrFail(code, principal);
     const secret = newDeviceSecret();
     await this.devices.update(
       { id: device.id },
@@ -147,8 +149,8 @@ export class DevicesService {
     return { code, secret };
   }
 
-  async history(code: string, query: StateChangesQueryDto): Promise<Page<StateChangeDto>> {
-    const device = await this.findOrFail(code);
+  async history(code: string, query: StateChangesQueryDto, principal: Principal): Promise<Page<StateChangeDto>> {
+    const device = await this.findOrFail(code, principal);
     const [rows, total] = await this.stateChanges.findAndCount({
       where: { deviceId: device.id },
       order: { at: 'DESC', seq: 'DESC' },
@@ -165,26 +167,16 @@ export class DevicesService {
     return devices.map((d) => toDeviceDto(d, live.get(d.code)?.lastSeenMs ?? null, rejected.get(d.code) ?? 0));
   }
 
-  private async findOrFail(code: string): Promise<Device> {
+  /** A device outside the caller's subtree is answered exactly like a missing one. */
+  private async findOrFail(code: string, principal: Principal): Promise<Device> {
     const device = await this.devices.findOne({ where: { code }, relations: { area: true } });
-    if (!device) throw new NotFoundException(`device ${code} not found`);
+    if (!device || !inScope(principal, device.area.path)) throw new NotFoundException(`device ${code} not found`);
     return device;
   }
 
-  private async findActiveOrFail(code: string): Promise<Device> {
-    const device = await this.findOrFail(code);
+  private async findActiveOrFail(code: string, principal: Principal): Promise<Device> {
+    const device = await this.findOrFail(code, principal);
     if (device.decommissionedAt) throw new ConflictException({ error: 'conflict', message: `device ${code} is decommissioned` });
     return device;
   }
-
-  /** An area named in a request body or filter: unknown is the caller's mistake (400), not a missing resource. */
-  private async referencedArea(code: string): Promise<Area> {
-    try {
-      return await this.areas.getByCode(code);
-    } catch (err) {
-      if (err instanceof NotFoundException) throw new BadRequestException({ error: 'unknown-area', message: `area ${code} not found` });
-      throw err;
-    }
-  }
 }
-

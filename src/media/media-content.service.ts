@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import type { Principal } from '../auth/principal.js';
 import { parseByteRange } from './byte-range.js';
 import { MediaStorage } from './media-storage.js';
 import { MediaService } from './media.service.js';
@@ -21,8 +22,9 @@ export class MediaContentService {
     @Inject(MediaStorage) private readonly storage: MediaStorage,
   ) {}
 
-  async open(id: string, rangeHeader: string | undefined): Promise<MediaContent> {
-    const media = await this.media.findOrFail(id);
+  /** `principal`: the operator asking, whose scope applies; absent for a device's signed link. */
+  async open(id: string, rangeHeader: string | undefined, principal?: Principal): Promise<MediaContent> {
+    const media = principal ? await this.media.findInScope(id, principal) : await this.media.findOrFail(id);
     if (media.kind !== 'file' || !media.storageKey) throw new NotFoundException(`media ${id} is a stream and has no content`);
     const stored = await this.storage.stat(media.storageKey);
     if (!stored) {

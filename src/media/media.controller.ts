@@ -28,6 +28,7 @@ import {
   ApiTags,
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
+import { Requires } from '../auth/permissions.js';
 import { CurrentPrincipal, type Principal } from '../auth/principal.js';
 import { Public } from '../auth/public.decorator.js';
 import { AudioUploadInterceptor, type ReceivedAudio } from './audio-upload.interceptor.js';
@@ -51,43 +52,49 @@ export class MediaController {
   ) {}
 
   @Post()
+  @Requires('media:write')
   @UseInterceptors(AudioUploadInterceptor)
   @ApiConsumes('multipart/form-data')
   @ApiBody({
     schema: {
       type: 'object',
       required: ['file'],
-      properties: { file: { type: 'string', format: 'binary' }, title: { type: 'string', maxLength: 200 } },
+      properties: {
+        file: { type: 'string', format: 'binary' },
+        title: { type: 'string', maxLength: 200 },
+        areaCode: { type: 'string', description: "default: the uploader's area" },
+      },
     },
   })
   @ApiCreatedResponse({ type: AudioFileDto })
-  @ApiBadRequestResponse({ description: 'no file, or a bad title' })
+  @ApiBadRequestResponse({ description: "no file, a bad title, or an area unknown or outside the caller's (error \"unknown-area\")" })
   @ApiPayloadTooLargeResponse({ description: 'over MEDIA_MAX_BYTES' })
   @ApiUnsupportedMediaTypeResponse({ description: 'not MP3, WAV, Ogg Opus/Vorbis or M4A, corrupt, or of no duration' })
   upload(@UploadedFile() file: ReceivedAudio | undefined, @Body() body: UploadAudioDto, @CurrentPrincipal() principal: Principal) {
     if (!file) {
       throw new BadRequestException({ error: 'validation', message: ['file is required: send the audio as multipart/form-data field "file"'] });
     }
-    return this.media.storeUpload(file, body.title, principal.userId);
+    return this.media.storeUpload(file, body, principal);
   }
 
   @Post('streams')
+  @Requires('media:write')
   @ApiCreatedResponse({ type: StreamDto })
   createStream(@Body() body: CreateStreamDto, @CurrentPrincipal() principal: Principal) {
-    return this.media.createStream(body, principal.userId);
+    return this.media.createStream(body, principal);
   }
 
   @Get()
-  @ApiOkResponse({ description: 'a page of media, newest first' })
-  list(@Query() query: ListMediaQueryDto) {
-    return this.media.list(query);
+  @ApiOkResponse({ description: "a page of the caller's media, newest first" })
+  list(@Query() query: ListMediaQueryDto, @CurrentPrincipal() principal: Principal) {
+    return this.media.list(query, principal);
   }
 
   @Get(':id')
   @ApiOkResponse({ description: 'an audio file or a stream' })
-  @ApiNotFoundResponse()
-  get(@Param('id', ParseUUIDPipe) id: string) {
-    return this.media.get(id);
+  @ApiNotFoundResponse({ description: "unknown, or outside the caller's area" })
+  get(@Param('id', ParseUUIDPipe) id: string, @CurrentPrincipal() principal: Principal) {
+    return this.media.get(id, principal);
   }
 
   @Public()
@@ -96,13 +103,15 @@ export class MediaController {
   @ApiQuery({ name: 'token', required: false, description: 'the signed token of a media URL sent to devices; else a bearer JWT' })
   @ApiOkResponse({ description: 'the audio bytes; HTTP Range gives 206' })
   @ApiForbiddenResponse({ description: 'the token is invalid, expired or for another media' })
-  @ApiNotFoundResponse({ description: 'unknown, or a stream' })
+  @ApiNotFoundResponse({ description: "unknown, a stream, or (with a JWT) outside the caller's area" })
   async download(
     @Param('id', ParseUUIDPipe) id: string,
     @Headers('range') range: string | undefined,
     @Res({ passthrough: true }) res: ContentResponse,
+    @CurrentPrincipal() principal: Principal | undefined,
   ): Promise<StreamableFile | undefined> {
-    const content = await this.content.open(id, range);
+    // A device's signed token names this very media, so only an operator's JWT is scoped.
+    const content = await this.content.open(id, range, principal);
     res.status(content.status);
     for (const [name, value] of Object.entries(content.headers)) res.setHeader(name, value);
     return content.body ? new StreamableFile(content.body) : undefined;

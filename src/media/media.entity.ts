@@ -1,4 +1,5 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, type Relation } from 'typeorm';
+import { Area } from '../areas/area.entity.js';
 
 export const MEDIA_KINDS = ['file', 'stream'] as const;
 export type MediaKind = (typeof MEDIA_KINDS)[number];
@@ -37,6 +38,15 @@ export class Media {
 
   @Column({ name: 'stream_url', type: 'varchar', length: 2000, nullable: true })
   streamUrl: string | null;
+
+  /** The area it belongs to; null: national, seen by admins only. */
+  @ManyToOne(() => Area, { nullable: true, onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'area_id', foreignKeyConstraintName: 'FK_media_area_id' })
+  area: Relation<Area> | null;
+
+  @Index('IDX_media_area_id')
+  @Column({ name: 'area_id', type: 'uuid', nullable: true })
+  areaId: string | null;
 
   @Column({ name: 'created_by_id', type: 'uuid', nullable: true })
   createdById: string | null;

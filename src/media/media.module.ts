@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AreasModule } from '../areas/areas.module.js';
 import { AuthModule } from '../auth/auth.module.js';
 import { LocalMediaStorage } from './local-media.storage.js';
 import { MediaContentService } from './media-content.service.js';
@@ -10,7 +11,7 @@ import { Media } from './media.entity.js';
 import { MediaService } from './media.service.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Media]), AuthModule],
+  imports: [TypeOrmModule.forFeature([Media]), AuthModule, AreasModule],
   controllers: [MediaController],
   providers: [
     MediaService,

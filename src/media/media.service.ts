@@ -3,12 +3,23 @@ import { parse } from 'node:path';
 import { Inject, Injectable, Logger, NotFoundException, UnsupportedMediaTypeException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
+import { AreasService } from '../areas/areas.service.js';
+import type { Principal } from '../auth/principal.js';
+import { inScope, scopeLikePattern } from '../auth/scope.js';
 import type { MediaPayload } from '../broker/payloads.js';
 import { pageOf, type Page } from '../common/page.js';
 import { AppConfig } from '../config/app-config.js';
 import type { ReceivedAudio } from './audio-upload.interceptor.js';
 import { probeAudio } from './audio-probe.js';
-import { toMediaDto, type CreateStreamDto, type ListMediaQueryDto, type MediaDto, type StreamDto } from './dto/media.dto.js';
+import type { Area } from '../areas/area.entity.js';
+import {
+  toMediaDto,
+  type CreateStreamDto,
+  type ListMediaQueryDto,
+  type MediaDto,
+  type StreamDto,
+  type UploadAudioDto,
+} from './dto/media.dto.js';
 import { MediaStorage } from './media-storage.js';
 import { MediaUrlSigner } from './media-url-signer.js';
 import { Media } from './media.entity.js';
@@ -25,15 +36,18 @@ export class MediaService {
     @Inject(MediaStorage) private readonly storage: MediaStorage,
     @Inject(MediaUrlSigner) private readonly signer: MediaUrlSigner,
     @Inject(AppConfig) private readonly config: AppConfig,
+    @Inject(AreasService) private readonly areas: AreasService,
   ) {}
 
   /** Keeps a received upload if it is playable audio; the incoming file is gone either way. */
-  async storeUpload(upload: ReceivedAudio, title: string | undefined, userId: string): Promise<MediaDto> {
+  async storeUpload(upload: ReceivedAudio, fields: UploadAudioDto, principal: Principal): Promise<MediaDto> {
     const id = randomUUID();
+    let area: Area | null;
     let key: string;
     let durationMs: number;
     let mime: string;
     try {
+      area = await this.areas.owningArea(principal, fields.areaCode);
       const probe = await probeAudio(upload.path, upload.size);
       if (!probe.ok) throw new UnsupportedMediaTypeException({ error: 'unsupported-media', message: probe.reason });
       ({ durationMs, mime } = probe.audio);
@@ -45,14 +59,16 @@ export class MediaService {
     const row = this.media.create({
       id,
       kind: 'file',
-      title: title ?? defaultTitle(upload.originalname),
+      title: fields.title ?? defaultTitle(upload.originalname),
       sha256: upload.sha256,
       bytes: upload.size,
       durationMs,
       mime,
       storageKey: key,
       originalName: upload.originalname.slice(0, 255) || null,
-      createdById: userId,
+      createdById: principal.userId,
+      areaId: area?.id ?? null,
+      area,
     });
     try {
       await this.media.insert(row);
@@ -60,28 +76,48 @@ export class MediaService {
       await this.storage.remove(key);
       throw err;
     }
-    this.logger.log(`media ${id}: ${mime}, ${upload.size} bytes, ${durationMs} ms, uploaded by user ${userId}`);
+    this.logger.log(`media ${id}: ${mime}, ${upload.size} bytes, ${durationMs} ms, uploaded by ${principal.username}`);
     return toMediaDto(row);
   }
 
-  async createStream(dto: CreateStreamDto, userId: string): Promise<StreamDto> {
-    const row = this.media.create({ kind: 'stream', title: dto.title, streamUrl: dto.url, createdById: userId });
+  async createStream(dto: CreateStreamDto, principal: Principal): Promise<StreamDto> {
+    const area = await this.areas.owningArea(principal, dto.areaCode);
+    const row = this.media.create({
+      kind: 'stream',
+      title: dto.title,
+      streamUrl: dto.url,
+      createdById: principal.userId,
+      areaId: area?.id ?? null,
+      area,
+    });
     await this.media.insert(row);
     return toMediaDto(row) as StreamDto;
   }
 
-  async list(query: ListMediaQueryDto): Promise<Page<MediaDto>> {
-    const [rows, total] = await this.media.findAndCount({
-      where: query.kind ? { kind: query.kind } : {},
-      order: { createdAt: 'DESC', id: 'ASC' },
-      skip: query.skip,
-      take: query.pageSize,
-    });
+  async list(query: ListMediaQueryDto, principal: Principal): Promise<Page<MediaDto>> {
+    const qb = this.media
+      .createQueryBuilder('m')
+      .leftJoinAndSelect('m.area', 'a')
+      .orderBy('m.createdAt', 'DESC')
+      .addOrderBy('m.id')
+      .skip(query.skip)
+      .take(query.pageSize);
+    const scope = scopeLikePattern(principal);
+    if (scope) qb.andWhere('a.path LIKE :scope', { scope });
+    if (query.kind) qb.andWhere('m.kind = :kind', { kind: query.kind });
+    const [rows, total] = await qb.getManyAndCount();
     return pageOf(rows.map(toMediaDto), total, query);
   }
 
-  async get(id: string): Promise<MediaDto> {
-    return toMediaDto(await this.findOrFail(id));
+  async get(id: string, principal: Principal): Promise<MediaDto> {
+    return toMediaDto(await this.findInScope(id, principal));
+  }
+
+  /** A media outside the caller's subtree is answered exactly like a missing one. */
+  async findInScope(id: string, principal: Principal): Promise<Media> {
+    const media = await this.media.findOne({ where: { id }, relations: { area: true } });
+    if (!media || !inScope(principal, media.area?.path)) throw new NotFoundException(`media ${id} not found`);
+    return media;
   }
 
   /** The media a broadcast is about to name; 404 if there is none. */

@@ -3,6 +3,8 @@ import { BadRequestException, Inject, Injectable, Logger, NotFoundException } fr
 import { stringify } from 'csv-stringify';
 import type { Area } from '../../areas/area.entity.js';
 import { AreasService } from '../../areas/areas.service.js';
+import type { Principal } from '../../auth/principal.js';
+import { inScope, scopeLikePattern } from '../../auth/scope.js';
 import { pageOf, type Page } from '../../common/page.js';
 import { AsRunQueries, type AsRunFilter } from './as-run-queries.repository.js';
 import {
@@ -27,8 +29,10 @@ export class AsRunLog {
     @Inject(AreasService) private readonly areas: AreasService,
   ) {}
 
-  async deliveriesOfOccurrence(occurrenceId: string, query: OccurrenceDeliveriesQueryDto): Promise<OccurrenceDeliveriesDto> {
-    if (!(await this.queries.occurrenceExists(occurrenceId))) {
+  /** An occurrence of a broadcast outside the caller's area is answered like a missing one. */
+  async deliveriesOfOccurrence(occurrenceId: string, query: OccurrenceDeliveriesQueryDto, principal: Principal): Promise<OccurrenceDeliveriesDto> {
+    const areaPath = await this.queries.areaPathOfOccurrence(occurrenceId);
+    if (areaPath === undefined || !inScope(principal, areaPath)) {
       throw new NotFoundException({ error: 'not-found', message: `occurrence ${occurrenceId} not found` });
     }
     const [{ rows, total }, counts] = await Promise.all([
@@ -38,14 +42,14 @@ export class AsRunLog {
     return { ...pageOf(rows, total, query), counts };
   }
 
-  async page(query: AsRunLogQueryDto): Promise<Page<AsRunEntryDto>> {
-    const { rows, total } = await this.queries.logPage(await this.filterOf(query), { skip: query.skip, take: query.pageSize });
+  async page(query: AsRunLogQueryDto, principal: Principal): Promise<Page<AsRunEntryDto>> {
+    const { rows, total } = await this.queries.logPage(await this.filterOf(query, principal), { skip: query.skip, take: query.pageSize });
     return pageOf(rows, total, query);
   }
 
   /** Every matching row (paging ignored), streamed: a month of a province is millions of rows. */
-  async csv(query: AsRunLogQueryDto): Promise<{ filename: string; body: Readable }> {
-    const filter = await this.filterOf(query);
+  async csv(query: AsRunLogQueryDto, principal: Principal): Promise<{ filename: string; body: Readable }> {
+    const filter = await this.filterOf(query, principal);
     const body = stringify({ header: true, columns: [...AS_RUN_CSV_COLUMNS] });
     pipeline(Readable.from(this.queries.streamLog(filter)), body, (err) => {
       if (err && (err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') {
@@ -55,22 +59,24 @@ export class AsRunLog {
     return { filename: `as-run-${compactIso(filter.from)}-${compactIso(filter.to)}.csv`, body };
   }
 
-  private async filterOf(query: AsRunLogQueryDto): Promise<AsRunFilter> {
+  /** Only deliveries to devices in the caller's area, whatever the filter says. */
+  private async filterOf(query: AsRunLogQueryDto, principal: Principal): Promise<AsRunFilter> {
     const { from, to } = windowOf(query);
-    const area = query.areaCode ? await this.area(query.areaCode) : null;
+    const area = query.areaCode ? await this.area(query.areaCode, principal) : null;
     return {
       from,
       to,
       areaPath: area?.path,
+      scopePattern: scopeLikePattern(principal) ?? undefined,
       statuses: query.status?.length ? query.status : undefined,
       broadcastId: query.broadcastId,
       deviceCode: query.deviceCode,
     };
   }
 
-  private async area(code: string): Promise<Area> {
+  private async area(code: string, principal: Principal): Promise<Area> {
     try {
-      return await this.areas.getByCode(code);
+      return await this.areas.getInScope(code, principal);
     } catch (err) {
       if (err instanceof NotFoundException) throw new NotFoundException({ error: 'unknown-area', message: `area ${code} not found` });
       throw err;

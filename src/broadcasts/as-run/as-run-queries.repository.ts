@@ -10,6 +10,8 @@ export interface AsRunFilter {
   to: Date;
   /** `areas.path` of the subtree the devices must be in. */
   areaPath?: string;
+  /** LIKE pattern of the caller's area (scope.ts), which the devices must be in too. */
+  scopePattern?: string;
   statuses?: DeliveryStatus[];
   broadcastId?: string;
   deviceCode?: string;
@@ -43,9 +45,13 @@ interface EntryRow {
 export class AsRunQueries {
   constructor(@Inject(DataSource) private readonly db: DataSource) {}
 
-  async occurrenceExists(id: string): Promise<boolean> {
-    const rows: unknown[] = await this.db.query(`SELECT 1 FROM occurrences WHERE id = $1`, [id]);
-    return rows.length > 0;
+  /** The occurrence's broadcast's area path (null: national), or undefined if there is no such occurrence. */
+  async areaPathOfOccurrence(id: string): Promise<string | null | undefined> {
+    const rows: { path: string | null }[] = await this.db.query(
+      `SELECT a.path FROM occurrences o JOIN broadcasts b ON b.id = o.broadcast_id LEFT JOIN areas a ON a.id = b.area_id WHERE o.id = $1`,
+      [id],
+    );
+    return rows.length ? rows[0].path : undefined;
   }
 
   async deliveriesOfOccurrence(
@@ -128,6 +134,7 @@ function logWhere(filter: AsRunFilter): { where: string; params: unknown[] } {
     clauses.push(clause(`$${params.length}`));
   };
   if (filter.areaPath) add((p) => `a.path LIKE ${p}`, `${escapeLike(filter.areaPath)}%`);
+  if (filter.scopePattern) add((p) => `a.path LIKE ${p}`, filter.scopePattern);
   if (filter.statuses?.length) add((p) => `dl.status = ANY(${p})`, filter.statuses);
   if (filter.broadcastId) add((p) => `o.broadcast_id = ${p}`, filter.broadcastId);
   if (filter.deviceCode) add((p) => `d.code = ${p}`, filter.deviceCode);

@@ -28,6 +28,8 @@ export interface BroadcastDto {
   durationMs: number;
   expiresAt: string | null;
   targets: { areaCodes: string[]; deviceCodes: string[] };
+  /** The deepest area holding every target; null: national (targets in several provinces). */
+  areaCode: string | null;
   createdById: string | null;
   createdAt: string;
   cancelledAt: string | null;
@@ -61,6 +63,7 @@ export function toBroadcastDto(b: Broadcast): BroadcastDto {
     durationMs: b.durationMs,
     expiresAt: b.expiresAt?.toISOString() ?? null,
     targets: { areaCodes: b.targetAreaCodes, deviceCodes: b.targetDeviceCodes },
+    areaCode: b.area?.code ?? null,
     createdById: b.createdById,
     createdAt: b.createdAt.toISOString(),
     cancelledAt: b.cancelledAt?.toISOString() ?? null,

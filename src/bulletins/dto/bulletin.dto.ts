@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsOptional, IsString, IsUUID, MaxLength, MinLength, ValidateIf } from 'class-validator';
+import { IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
+import { AREA_CODE_PATTERN } from '../../areas/area.entity.js';
 import { PageQueryDto } from '../../common/page.js';
 import { MEDIA_KINDS, type Media, type MediaKind } from '../../media/media.entity.js';
 import {
@@ -32,6 +33,15 @@ export class CreateBulletinDto {
   @ApiPropertyOptional({ maxLength: 4000 })
   @IsOptional() @IsString() @MaxLength(4000)
   notes?: string | null;
+
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    example: '01975',
+    description: "the area it belongs to; default: the author's area (null, national: admins only)",
+  })
+  @ValidateIf((_, v) => v !== null && v !== undefined) @IsString() @Matches(AREA_CODE_PATTERN, { message: 'areaCode is not an area code' })
+  areaCode?: string | null;
 }
 
 export class UpdateBulletinDto {
@@ -87,6 +97,7 @@ export class BulletinDto {
   @ApiProperty({ enum: BULLETIN_STATUSES }) status: BulletinStatus;
   @ApiProperty({ type: String, nullable: true }) notes: string | null;
   @ApiProperty({ type: BulletinMediaDto }) media: BulletinMediaDto;
+  @ApiProperty({ type: String, nullable: true, description: 'the area it belongs to; null: national' }) areaCode: string | null;
   @ApiProperty({ type: String, nullable: true, format: 'uuid' }) createdById: string | null;
   @ApiProperty({ type: String, nullable: true, format: 'uuid', description: 'who submitted it for approval' }) submittedById: string | null;
   @ApiProperty({ type: String, nullable: true }) submittedAt: string | null;
@@ -105,6 +116,7 @@ export function toBulletinDto(b: Bulletin & { media: Media }): BulletinDto {
     status: b.status,
     notes: b.notes,
     media: { id: b.media.id, kind: b.media.kind, durationMs: b.media.durationMs, mime: b.media.mime, sha256: b.media.sha256 },
+    areaCode: b.area?.code ?? null,
     createdById: b.createdById,
     submittedById: b.submittedById,
     submittedAt: b.submittedAt?.toISOString() ?? null,

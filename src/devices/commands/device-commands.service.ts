@@ -3,7 +3,9 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, NotFoundException, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Queue } from 'bullmq';
-import { IsNull, Repository } from 'typeorm';
+import { Repository } from 'typeorm';
+import type { Principal } from '../../auth/principal.js';
+import { scopeLikePattern } from '../../auth/scope.js';
 import { BrokerService } from '../../broker/broker.service.js';
 import type { CommandAck, CommandPayload } from '../../broker/payloads.js';
 import { deviceTopic } from '../../broker/topics.js';
@@ -105,9 +107,8 @@ export class DeviceCommands implements DeviceInboxListener, OnModuleInit, OnAppl
     this.settleTimers.clear();
   }
 
-  async issue(code: string, dto: IssueCommandDto, issuedById: string | null): Promise<IssuedCommandDto> {
-    const device = await this.devices.findOne({ where: { code, decommissionedAt: IsNull() }, select: { id: true } });
-    if (!device) throw new NotFoundException({ error: 'not-found', message: `device ${code} not found` });
+  async issue(code: string, dto: IssueCommandDto, principal: Principal): Promise<IssuedCommandDto> {
+    const device = await this.deviceInScope(code, principal, { active: true });
     const issuedAt = new Date();
     const expiresAt = new Date(issuedAt.getTime() + (dto.expiresInS ?? DEFAULT_COMMAND_TTL_S) * 1000);
     const payload = commandPayload(dto, randomUUID(), issuedAt, expiresAt);
@@ -120,7 +121,7 @@ export class DeviceCommands implements DeviceInboxListener, OnModuleInit, OnAppl
       attempts: 0,
       issuedAt,
       expiresAt,
-      issuedById,
+      issuedById: principal.userId,
     });
     await this.redis.client.multi().sadd(this.pendingIdsKey, payload.id).sadd(this.pendingDevicesKey, code).exec();
     const sent = await this.sendIfPending(payload.id);
@@ -129,19 +130,21 @@ export class DeviceCommands implements DeviceInboxListener, OnModuleInit, OnAppl
     return { id: payload.id, type: dto.type, status: 'pending', issuedAt: payload.issuedAt, expiresAt: payload.expiresAt, attempts: sent ? 1 : 0 };
   }
 
-  async get(code: string, id: string): Promise<DeviceCommandDto> {
-    const command = await this.commands
+  async get(code: string, id: string, principal: Principal): Promise<DeviceCommandDto> {
+    const qb = this.commands
       .createQueryBuilder('c')
       .innerJoin('c.device', 'd')
-      .where('c.id = :id AND d.code = :code', { id, code })
-      .getOne();
+      .innerJoin('d.area', 'a')
+      .where('c.id = :id AND d.code = :code', { id, code });
+    const scope = scopeLikePattern(principal);
+    if (scope) qb.andWhere('a.path LIKE :scope', { scope });
+    const command = await qb.getOne();
     if (!command) throw new NotFoundException({ error: 'not-found', message: `device ${code} has no command ${id}` });
     return toDeviceCommandDto(command);
   }
 
-  async list(code: string, query: ListCommandsQueryDto): Promise<Page<DeviceCommandDto>> {
-    const device = await this.devices.findOne({ where: { code }, select: { id: true } });
-    if (!device) throw new NotFoundException({ error: 'not-found', message: `device ${code} not found` });
+  async list(code: string, query: ListCommandsQueryDto, principal: Principal): Promise<Page<DeviceCommandDto>> {
+    const device = await this.deviceInScope(code, principal, { active: false });
     const [rows, total] = await this.commands.findAndCount({
       where: { deviceId: device.id },
       order: { issuedAt: 'DESC', id: 'ASC' },
@@ -149,6 +152,17 @@ export class DeviceCommands implements DeviceInboxListener, OnModuleInit, OnAppl
       take: query.pageSize,
     });
     return pageOf(rows.map(toDeviceCommandDto), total, query);
+  }
+
+  /** A device outside the caller's subtree is answered exactly like a missing one. */
+  private async deviceInScope(code: string, principal: Principal, { active }: { active: boolean }): Promise<{ id: string }> {
+    const qb = this.devices.createQueryBuilder('d').innerJoin('d.area', 'a').select('d.id', 'id').where('d.code = :code', { code });
+    if (active) qb.andWhere('d.decommissioned_at IS NULL');
+    const scope = scopeLikePattern(principal);
+    if (scope) qb.andWhere('a.path LIKE :scope', { scope });
+    const device = await qb.getRawOne<{ id: string }>();
+    if (!device) throw new NotFoundException({ error: 'not-found', message: `device ${code} not found` });
+    return device;
   }
 
   /** One round of the retry chain: publish again while pending, or record that it expired. */

@@ -1,10 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsOptional, IsString, IsUrl, MaxLength, MinLength } from 'class-validator';
+import { IsIn, IsOptional, IsString, IsUrl, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
+import { AREA_CODE_PATTERN } from '../../areas/area.entity.js';
 import { PageQueryDto } from '../../common/page.js';
 import { MEDIA_KINDS, type Media, type MediaKind } from '../media.entity.js';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+
+const AREA_CODE_DESCRIPTION = "the area it belongs to; default: the uploader's area (null, national: admins only)";
+const notAnAreaCode = { message: 'areaCode is not an area code' };
 
 export const STREAM_PROTOCOLS = ['http', 'https', 'rtsp', 'rtmp'];
 
@@ -13,6 +17,10 @@ export class UploadAudioDto {
   @ApiPropertyOptional({ example: 'Thông báo tiêm chủng tháng 6', description: 'defaults to the file name' })
   @IsOptional() @Transform(trim) @IsString() @MinLength(1) @MaxLength(200)
   title?: string;
+
+  @ApiPropertyOptional({ example: '01975', description: AREA_CODE_DESCRIPTION })
+  @IsOptional() @IsString() @Matches(AREA_CODE_PATTERN, notAnAreaCode)
+  areaCode?: string;
 }
 
 export class CreateStreamDto {
@@ -28,6 +36,10 @@ export class CreateStreamDto {
     { message: `url must be an absolute ${STREAM_PROTOCOLS.join(', ')} URL` },
   )
   url: string;
+
+  @ApiPropertyOptional({ type: String, nullable: true, example: '01975', description: AREA_CODE_DESCRIPTION })
+  @ValidateIf((_, v) => v !== null && v !== undefined) @IsString() @Matches(AREA_CODE_PATTERN, notAnAreaCode)
+  areaCode?: string | null;
 }
 
 export class ListMediaQueryDto extends PageQueryDto {
@@ -44,6 +56,7 @@ export class AudioFileDto {
   @ApiProperty() bytes: number;
   @ApiProperty() durationMs: number;
   @ApiProperty({ example: 'audio/mpeg' }) mime: string;
+  @ApiProperty({ type: String, nullable: true, description: 'null: national' }) areaCode: string | null;
   @ApiProperty() createdAt: Date;
 }
 
@@ -52,6 +65,7 @@ export class StreamDto {
   @ApiProperty({ enum: ['stream'] }) kind: 'stream';
   @ApiProperty({ nullable: true, type: String }) title: string | null;
   @ApiProperty() streamUrl: string;
+  @ApiProperty({ type: String, nullable: true, description: 'null: national' }) areaCode: string | null;
   @ApiProperty() createdAt: Date;
 }
 
@@ -59,7 +73,7 @@ export type MediaDto = AudioFileDto | StreamDto;
 
 export function toMediaDto(m: Media): MediaDto {
   if (m.kind === 'stream') {
-    return { id: m.id, kind: 'stream', title: m.title, streamUrl: m.streamUrl!, createdAt: m.createdAt };
+    return { id: m.id, kind: 'stream', title: m.title, streamUrl: m.streamUrl!, areaCode: m.area?.code ?? null, createdAt: m.createdAt };
   }
   return {
     id: m.id,
@@ -69,6 +83,7 @@ export function toMediaDto(m: Media): MediaDto {
     bytes: m.bytes!,
     durationMs: m.durationMs!,
     mime: m.mime!,
+    areaCode: m.area?.code ?? null,
     createdAt: m.createdAt,
   };
 }
