@@ -24,3 +24,30 @@ export interface LiveEvent extends LiveEventInput {
   /** ISO time the event was published. */
   at: string;
 }
+
+/** `data` of a `device.state` event: one liveness transition, as recorded in Postgres. */
+export type DeviceStateEventData = {
+  deviceCode: string;
+  name: string;
+  areaCode: string;
+  from: string;
+  to: string;
+  cause: string;
+  /** When the transition happened (for a timeout: the deadline that expired). */
+  at: string;
+};
+
+/** `data` of a `command.ack` event: the first ack of a single-device API command. */
+export type CommandAckEventData = {
+  deviceCode: string;
+  commandId: string;
+  type: string;
+  status: string;
+};
+
+/** `data` of a `delivery.progress` event: deliveries of one occurrence in one area that changed in one as-run batch. */
+export type DeliveryProgressEventData = {
+  occurrenceId: string;
+  broadcastId: string;
+  deliveries: { deviceCode: string; status: string }[];
+};
