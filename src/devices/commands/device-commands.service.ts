@@ -11,6 +11,8 @@ import type { CommandAck, CommandPayload } from '../../broker/payloads.js';
 import { deviceTopic } from '../../broker/topics.js';
 import { pageOf, type Page } from '../../common/page.js';
 import { updateReturning } from '../../common/postgres.js';
+import type { CommandAckEventData, LiveEventInput } from '../../events/live-event.js';
+import { LiveEvents } from '../../events/live-events.service.js';
 import { JOBS, QUEUES } from '../../queues/queues.js';
 import { RedisService } from '../../redis/redis.module.js';
 import { DeviceCommand } from '../device-command.entity.js';
@@ -72,6 +74,7 @@ export class DeviceCommands implements DeviceInboxListener, OnModuleInit, OnAppl
     @Inject(DeviceInbox) private readonly inbox: DeviceInbox,
     @InjectQueue(QUEUES.commands) private readonly queue: Queue<RetryCommandJob>,
     @Inject(RedisService) private readonly redis: RedisService,
+    @Inject(LiveEvents) private readonly events: LiveEvents,
   ) {
     this.pendingIdsKey = redis.key('commands', 'pending-ids');
     this.pendingDevicesKey = redis.key('commands', 'pending-devices');
@@ -201,22 +204,27 @@ export class DeviceCommands implements DeviceInboxListener, OnModuleInit, OnAppl
 
   private async recordAcks(batch: { code: string; ack: CommandAck; ackedAt: Date }[]): Promise<void> {
     const pending = await this.redis.client.smismember(this.pendingIdsKey, ...batch.map((b) => b.ack.commandId));
+    const announced: LiveEventInput[] = [];
     for (const [i, { code, ack, ackedAt }] of batch.entries()) {
       if (!pending[i]) continue;
       try {
-        const acked = await updateReturning<{ id: string }>(
+        const [acked] = await updateReturning<{ type: string; areaPath: string }>(
           this.commands,
           `UPDATE device_commands c SET status = $3, acked_at = $4, error = $5
-             FROM devices d
+             FROM devices d JOIN areas a ON a.id = d.area_id
             WHERE c.id = $1 AND c.status = 'pending' AND d.id = c.device_id AND d.code = $2
-            RETURNING c.id`,
+            RETURNING c.type, a.path AS "areaPath"`,
           [ack.commandId, code, ack.status, ackedAt, ack.error ?? null],
         );
-        if (acked.length) await this.redis.client.srem(this.pendingIdsKey, ack.commandId);
+        if (!acked) continue;
+        await this.redis.client.srem(this.pendingIdsKey, ack.commandId);
+        const data: CommandAckEventData = { deviceCode: code, commandId: ack.commandId, type: acked.type, status: ack.status };
+        announced.push({ type: 'command.ack', areaPath: acked.areaPath, data });
       } catch (err) {
         this.logger.error(`ack of command ${ack.commandId} from ${code} not recorded: ${String(err)}`);
       }
     }
+    void this.events.publish(announced);
   }
 
   /** A device that was offline gets its pending commands as soon as it can hear them. */
