@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { updateReturning } from '../../common/postgres.js';
 import type { AckReport, AsRunBatchJob, PlaybackReport, ScheduleVersionReport } from './as-run-batch.js';
 
 /** A playback event that matched no delivery of the device that sent it. */
@@ -7,6 +8,19 @@ export interface RejectedPlayback {
   code: string;
   id: string;
   occurrenceId: string;
+}
+
+/** Deliveries of one occurrence in one area that a batch changed, with their status after it. */
+export interface DeliveryProgress {
+  occurrenceId: string;
+  broadcastId: string;
+  areaPath: string;
+  deliveries: { deviceCode: string; status: string }[];
+}
+
+export interface AppliedBatch {
+  rejected: RejectedPlayback[];
+  progress: DeliveryProgress[];
 }
 
 /*
@@ -30,19 +44,43 @@ const OVERRIDABLE = `('pending', 'delivered', 'missed', 'preempted', 'cancelled'
 export class AsRunWriter {
   constructor(@Inject(DataSource) private readonly db: DataSource) {}
 
-  /** Applies the batch; returns the playback events refused because they match no delivery of their device. */
-  async apply(batch: AsRunBatchJob): Promise<RejectedPlayback[]> {
+  /**
+   * Applies the batch; returns the playback events refused because they match no delivery
+   * of their device, and the deliveries it changed, grouped for the live stream.
+   */
+  async apply(batch: AsRunBatchJob): Promise<AppliedBatch> {
     return this.db.transaction(async (tx) => {
+      const changed = new Set<string>();
       // Events first, so an ack failure in the same batch sees that the device already reported playback.
-      const rejected = batch.events.length ? await this.applyEvents(tx, batch.events) : [];
-      if (batch.acks.length) await this.applyAcks(tx, batch.acks);
-      if (batch.scheduleVersions.length) await this.applyScheduleVersions(tx, batch.scheduleVersions);
-      return rejected;
+      let rejected: RejectedPlayback[] = [];
+      if (batch.events.length) {
+        const applied = await this.applyEvents(tx, batch.events);
+        rejected = applied.rejected;
+        for (const id of applied.changed) changed.add(id);
+      }
+      if (batch.acks.length) for (const id of await this.applyAcks(tx, batch.acks)) changed.add(id);
+      if (batch.scheduleVersions.length) for (const id of await this.applyScheduleVersions(tx, batch.scheduleVersions)) changed.add(id);
+      return { rejected, progress: changed.size ? await this.progressOf(tx, [...changed]) : [] };
     });
   }
 
-  private async applyEvents(tx: EntityManager, events: PlaybackReport[]): Promise<RejectedPlayback[]> {
-    const rows: RejectedPlayback[] = await tx.query(
+  /** One group per occurrence and device area, so an emergency's 10,000 acks make one live event per commune. */
+  private async progressOf(tx: EntityManager, deliveryIds: string[]): Promise<DeliveryProgress[]> {
+    return tx.query(
+      `SELECT dl.occurrence_id AS "occurrenceId", o.broadcast_id AS "broadcastId", a.path AS "areaPath",
+              json_agg(json_build_object('deviceCode', d.code, 'status', dl.status) ORDER BY d.code) AS deliveries
+         FROM deliveries dl
+         JOIN occurrences o ON o.id = dl.occurrence_id
+         JOIN devices d ON d.id = dl.device_id
+         JOIN areas a ON a.id = d.area_id
+        WHERE dl.id = ANY($1::uuid[])
+        GROUP BY dl.occurrence_id, o.broadcast_id, a.path`,
+      [deliveryIds],
+    );
+  }
+
+  private async applyEvents(tx: EntityManager, events: PlaybackReport[]): Promise<{ rejected: RejectedPlayback[]; changed: string[] }> {
+    const [row]: { rejected: RejectedPlayback[]; changed: string[] }[] = await tx.query(
       `WITH input AS (
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::timestamptz[], $6::text[], $7::timestamptz[])
            WITH ORDINALITY AS e(id, code, occurrence_id, type, at, reason, received_at, ord)
@@ -95,11 +133,12 @@ export class AsRunWriter {
           WHERE dl.id = f.delivery_id
           RETURNING dl.id
        )
-       SELECT e.code, e.id, e.occurrence_id AS "occurrenceId"
-         FROM input e
-        WHERE NOT EXISTS (
-          SELECT 1 FROM devices d JOIN deliveries dl ON dl.device_id = d.id
-           WHERE d.code = e.code AND dl.occurrence_id = e.occurrence_id)`,
+       SELECT COALESCE((SELECT json_agg(json_build_object('code', e.code, 'id', e.id, 'occurrenceId', e.occurrence_id))
+                          FROM input e
+                         WHERE NOT EXISTS (
+                           SELECT 1 FROM devices d JOIN deliveries dl ON dl.device_id = d.id
+                            WHERE d.code = e.code AND dl.occurrence_id = e.occurrence_id)), '[]') AS rejected,
+              COALESCE((SELECT json_agg(id) FROM applied), '[]') AS changed`,
       [
         events.map((e) => e.id),
         events.map((e) => e.code),
@@ -110,7 +149,7 @@ export class AsRunWriter {
         events.map((e) => e.receivedAt),
       ],
     );
-    return rows;
+    return row;
   }
 
   /**
@@ -119,8 +158,9 @@ export class AsRunWriter {
    * a refusal or failure ends it as `failed`, unless the device has already reported
    * playback of it.
    */
-  private async applyAcks(tx: EntityManager, acks: AckReport[]): Promise<void> {
-    await tx.query(
+  private async applyAcks(tx: EntityManager, acks: AckReport[]): Promise<string[]> {
+    const rows = await updateReturning<{ id: string }>(
+      tx,
       `UPDATE deliveries dl SET
          status = CASE WHEN a.status = 'ok' THEN 'delivered' ELSE 'failed' END,
          delivered_at = COALESCE(dl.delivered_at, a.at),
@@ -136,7 +176,8 @@ export class AsRunWriter {
           AND CASE WHEN a.status = 'ok' THEN dl.status = 'pending'
                    ELSE dl.status IN ${OVERRIDABLE}
                         AND NOT EXISTS (SELECT 1 FROM playback_events pe
-                                         WHERE pe.occurrence_id = dl.occurrence_id AND pe.device_id = dl.device_id) END`,
+                                         WHERE pe.occurrence_id = dl.occurrence_id AND pe.device_id = dl.device_id) END
+       RETURNING dl.id`,
       [
         acks.map((a) => a.code),
         acks.map((a) => a.commandId),
@@ -145,16 +186,20 @@ export class AsRunWriter {
         acks.map((a) => a.at),
       ],
     );
+    return rows.map((r) => r.id);
   }
 
   /** A device holding Schedule version v has every delivery first carried by a version ≤ v. */
-  private async applyScheduleVersions(tx: EntityManager, versions: ScheduleVersionReport[]): Promise<void> {
-    await tx.query(
+  private async applyScheduleVersions(tx: EntityManager, versions: ScheduleVersionReport[]): Promise<string[]> {
+    const rows = await updateReturning<{ id: string }>(
+      tx,
       `UPDATE deliveries dl SET status = 'delivered', delivered_at = v.at
          FROM unnest($1::text[], $2::bigint[], $3::timestamptz[]) AS v(code, version, at)
          JOIN devices d ON d.code = v.code
-        WHERE dl.device_id = d.id AND dl.status = 'pending' AND dl.schedule_version <= v.version`,
+        WHERE dl.device_id = d.id AND dl.status = 'pending' AND dl.schedule_version <= v.version
+        RETURNING dl.id`,
       [versions.map((v) => v.code), versions.map((v) => v.version), versions.map((v) => v.at)],
     );
+    return rows.map((r) => r.id);
   }
 }
