@@ -5,8 +5,10 @@ import { t } from './i18n.js';
 import { api, ApiError } from './session.js';
 
 export class AlarmsView {
-  constructor({ can }) {
+  /** `placeOf(deviceCode)`: the name of the area to show for a speaker, when known. */
+  constructor({ can, placeOf }) {
     this.can = can;
+    this.placeOf = placeOf;
     this.alarms = new Map();
     this.available = true;
   }
@@ -38,7 +40,7 @@ export class AlarmsView {
           'tr',
           { dataset: { alarm: a.id, device: a.deviceCode } },
           h('th', { scope: 'row' }, a.deviceName, ' ', h('span', { class: 'code' }, a.deviceCode)),
-          h('td', {}, a.areaCode),
+          h('td', {}, this.placeOf(a.deviceCode) ?? '', ' ', h('span', { class: 'code' }, a.areaCode)),
           h('td', {}, dateTime(a.offlineSince)),
           h('td', {}, a.acknowledgedAt ? [t('ackBy', { who: a.acknowledgedBy ?? '', at: dateTime(a.acknowledgedAt) }), a.note ? h('div', { class: 'muted small' }, a.note) : null] : t('notAcknowledged')),
           h('td', { class: 'actions' }, !a.acknowledgedAt && this.can('alarms:acknowledge') ? this.ackForm(a) : null),

@@ -18,7 +18,7 @@ const can = (permission) => (permissions[permission] ?? []).includes(currentUser
 
 const fleet = new FleetView();
 const broadcasts = new BroadcastsView();
-const alarms = new AlarmsView({ can });
+const alarms = new AlarmsView({ can, placeOf: (code) => fleet.placeOf(code) });
 const emergency = new EmergencyView({ onSent: () => Promise.all([broadcasts.load(), bulletins.load()]) });
 const bulletins = new BulletinsView({
   can,
@@ -100,6 +100,8 @@ async function showApp() {
   const loads = [fleet.load(user), broadcasts.load(), bulletins.load(), alarms.load()];
   const failed = (await Promise.allSettled(loads)).filter((r) => r.status === 'rejected');
   for (const { reason } of failed) console.warn('loa: loading failed', reason);
+  // Alarm rows name the speaker's area once the fleet is known.
+  alarms.render();
 }
 
 function onEvent(event) {

@@ -22,3 +22,9 @@ export function suggestAreas(inputs) {
     });
   }
 }
+
+/** "Xã Vi Hương (01975)" when the suggestions know the code, else the code itself. */
+export function areaLabel(code) {
+  const option = [...byId('area-options').options].find((o) => o.value === code);
+  return option?.textContent || code;
+}

@@ -45,6 +45,8 @@ export class BulletinsView {
         ),
       ),
     );
+    byId('bulletins-table').hidden = this.items.length === 0;
+    byId('bulletins-empty').hidden = this.items.length > 0;
   }
 
   actionsFor(b) {

@@ -1,5 +1,6 @@
 // An emergency interrupts whatever plays in a whole area, so it is never one click: the
 // dialog names the bulletin and the area, and Cancel has the focus.
+import { areaLabel } from './areas.js';
 import { byId, h, say } from './dom.js';
 import { errorText } from './format.js';
 import { t } from './i18n.js';
@@ -34,7 +35,7 @@ export class EmergencyView {
     const areaCode = byId('emergency-area').value.trim();
     if (!bulletin) return say(this.status, t('needBulletin'), 'error');
     if (!areaCode) return say(this.status, t('needArea'), 'error');
-    byId('emergency-dialog-text').textContent = t('confirmEmergencyText', { title: bulletin.title, area: areaCode });
+    byId('emergency-dialog-text').textContent = t('confirmEmergencyText', { title: bulletin.title, area: areaLabel(areaCode) });
     this.dialog.returnValue = 'cancel';
     this.dialog.addEventListener(
       'close',

@@ -57,6 +57,12 @@ export class FleetView {
     return (await apiAll(`/api/v1/devices?areaCode=${encodeURIComponent(root)}`)).filter((d) => !known.has(d.code));
   }
 
+  /** Name of the child area a speaker belongs to, for lists that only carry its commune code. */
+  placeOf(deviceCode) {
+    const device = this.devices.get(deviceCode);
+    return this.groups.find((g) => g.code === device?.group)?.name ?? null;
+  }
+
   /** A device.state event: `{ deviceCode, name, areaCode, from, to, cause, at }`. */
   applyState(data) {
     if (!this.loaded) {
@@ -70,7 +76,7 @@ export class FleetView {
       this.scheduleReload();
       return;
     }
-    if (device.stateChangedAt && data.at < device.stateChangedAt) return;
+    if (device.stateChangedAt && Date.parse(data.at) < Date.parse(device.stateChangedAt)) return;
     device.state = data.to;
     device.stateChangedAt = data.at;
     this.map.update(device, [...this.devices.values()]);

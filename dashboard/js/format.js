@@ -4,13 +4,21 @@ import { locale, t } from './i18n.js';
 export const VIETNAM_TZ = 'Asia/Ho_Chi_Minh';
 const VIETNAM_OFFSET = '+07:00';
 
+const DATE_TIME_PARTS = new Intl.DateTimeFormat('en-GB', {
+  timeZone: VIETNAM_TZ,
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+});
+
+/** "29/11/2026 14:05", Vietnam time: the order people in Vietnam write, in both languages. */
 export function dateTime(iso) {
   if (!iso) return '—';
-  return new Intl.DateTimeFormat(locale(), {
-    timeZone: VIETNAM_TZ,
-    dateStyle: 'short',
-    timeStyle: 'short',
-  }).format(new Date(iso));
+  const p = Object.fromEntries(DATE_TIME_PARTS.formatToParts(new Date(iso)).map(({ type, value }) => [type, value]));
+  return `${p.day}/${p.month}/${p.year} ${p.hour}:${p.minute}`;
 }
 
 /** Two largest units: "2 giờ 5 phút", "3 min 12 s". */

@@ -64,16 +64,23 @@ export async function login(username, password) {
 }
 
 async function adopt(tokens) {
+  const user = tokens.user ?? session?.user ?? (await fetchMe(tokens.accessToken));
   session = {
     accessToken: tokens.accessToken,
     refreshToken: tokens.refreshToken ?? null,
     expiresAt: Date.now() + tokens.expiresIn * 1000,
     ttlMs: tokens.expiresIn * 1000,
-    user: tokens.user ?? null,
+    user,
   };
-  session.user ??= await api('/api/v1/auth/me');
   save();
   scheduleRenewal();
+}
+
+async function fetchMe(token) {
+  const res = await fetch('/api/v1/auth/me', { headers: { Accept: 'application/json', Authorization: `Bearer ${token}` } });
+  const body = await res.json().catch(() => null);
+  if (!res.ok) throw new ApiError(res.status, body);
+  return body;
 }
 
 function scheduleRenewal() {
