@@ -177,6 +177,26 @@ describe('live events (GET /api/v1/events)', () => {
     expect(resumed.frames.some((f) => f.event === 'reset')).toBe(false);
   });
 
+  it('gives a client resuming while events pour in each event once, in order', async () => {
+    const live = t.app.get(LiveEvents);
+    let next = 0;
+    const burst = (count: number) =>
+      live.publish(Array.from({ length: count }, () => ({ type: 'alarm.cleared' as const, areaPath: null, data: { n: next++ } })));
+    const numbered = (s: EventStream) => s.events.filter((e) => typeof e.data.n === 'number');
+    const watcher = await open();
+    await burst(20);
+    const start = await eventually(async () => numbered(watcher).find((e) => e.data.n === 0));
+
+    const pouring = (async () => {
+      for (let i = 0; i < 30; i++) await burst(2);
+    })();
+    const resumed = await open(t.auth, { lastEventId: start.id });
+    await pouring;
+
+    await eventually(async () => numbered(watcher).length === 80 && numbered(resumed).length >= 79);
+    expect(numbered(resumed).map((e) => e.id)).toEqual(numbered(watcher).slice(1).map((e) => e.id));
+  });
+
   it('resumes from ?lastEventId= for clients that cannot set the header', async () => {
     const device = await aDevice(t, { areaCode: tree.commune });
     const before = await open();
@@ -264,7 +284,7 @@ describe('live events (GET /api/v1/events)', () => {
     await eventually(async () => stream.about(device.code).length === 1);
     const reset = stream.frames[0];
     expect(reset.event).toBe('reset');
-    expect(JSON.parse(reset.data!)).toMatchObject({ lastEventId: '1-0' });
+    expect(JSON.parse(reset.data!)).toEqual({ id: reset.id, type: 'reset', at: expect.any(String), areaPath: null, data: { lastEventId: '1-0' } });
     expect(stream.events.some((e) => e.data.filler !== undefined)).toBe(false);
   });
 

@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Principal } from '../auth/principal.js';
 import { EventFanout } from './event-fanout.service.js';
 import { EventLog } from './event-log.repository.js';
-import { EventSubscriber } from './event-subscriber.js';
+import { EventSubscriber, resetFrame } from './event-subscriber.js';
 
 /** Events read from Redis per XRANGE while replaying to a resuming client. */
 const REPLAY_PAGE = 500;
@@ -52,7 +52,7 @@ export class EventStreams {
     let position = lastEventId;
     if (!(await this.log.canResumeAfter(lastEventId))) {
       position = await this.log.newestId();
-      subscriber.send(`id: ${position}\nevent: reset\ndata: ${JSON.stringify({ lastEventId, resumedAfter: position })}\n\n`);
+      subscriber.send(resetFrame(position, lastEventId));
     }
     subscriber.startAfter(position);
     for (;;) {

@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { Logger } from '@nestjs/common';
 import type { Principal } from '../auth/principal.js';
@@ -21,6 +20,16 @@ const logger = new Logger('EventStreams');
 export function eventFrame(event: LiveEvent): string {
   const { id, type, at, areaPath, data } = event;
   return `id: ${id}\nevent: ${type}\ndata: ${JSON.stringify({ id, type, at, areaPath, data })}\n\n`;
+}
+
+/**
+ * Tells a resuming client that events after its id are no longer kept (or never existed):
+ * its view may have missed changes, so it reloads from the REST API. Shaped like an event,
+ * with the id to resume from, so a client handles it like the others.
+ */
+export function resetFrame(id: string, lastEventId: string): string {
+  const body = { id, type: 'reset', at: new Date().toISOString(), areaPath: null, data: { lastEventId } };
+  return `id: ${id}\nevent: reset\ndata: ${JSON.stringify(body)}\n\n`;
 }
 
 /**
@@ -64,12 +73,9 @@ export class EventSubscriber {
   /** Writes one replayed event; resolves once the socket can take more, so a long replay is paced by the client. */
   async replay(event: LiveEvent): Promise<void> {
     if (this.ended || !inScope(this.principal, event.areaPath)) return;
-    if (this.res.write(eventFrame(event))) {
-      this.lastId = event.id;
-      return;
-    }
+    const flushed = this.res.write(eventFrame(event));
     this.lastId = event.id;
-    await Promise.race([once(this.res, 'drain'), once(this.res, 'close')]);
+    if (!flushed) await this.drained();
   }
 
   /** Marks where the replay starts: nothing at or before `id` is written from the held events. */
@@ -93,10 +99,12 @@ export class EventSubscriber {
     this.cutOffIfSlow();
   }
 
+  /** Ends the stream; one that still has unsent data (a client not reading) is dropped instead, so it cannot hold the server open. */
   end(): void {
     if (this.ended) return;
     this.ended = true;
-    this.res.end();
+    if (this.res.writableLength > 0) this.res.destroy();
+    else this.res.end();
   }
 
   private write(frame: string, id: string): void {
@@ -106,12 +114,25 @@ export class EventSubscriber {
     this.cutOffIfSlow();
   }
 
+  private drained(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.res.off('drain', done);
+        this.res.off('close', done);
+        resolve();
+      };
+      this.res.once('drain', done);
+      this.res.once('close', done);
+    });
+  }
+
   private cutOffIfSlow(): void {
     if (this.res.writableLength > MAX_BUFFERED_BYTES) this.cutOff(`${this.res.writableLength} bytes unread`);
   }
 
   private cutOff(why: string): void {
     logger.warn(`event stream of ${this.principal.username} cut off (${why}); the client may resume with Last-Event-ID`);
-    this.end();
+    this.ended = true;
+    this.res.destroy();
   }
 }
