@@ -46,7 +46,9 @@ export class EventFanout implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   add(subscriber: EventSubscriber): void {
-    this.subscribers.add(subscriber);
+    // A stream opened while the app shuts down would never be ended, and hold the server open.
+    if (this.stopped) subscriber.end();
+    else this.subscribers.add(subscriber);
   }
 
   remove(subscriber: EventSubscriber): void {

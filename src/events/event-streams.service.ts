@@ -24,11 +24,6 @@ export class EventStreams {
   ) {}
 
   async open(principal: Principal, lastEventId: string | null, res: ServerResponse, expiresAt: number): Promise<void> {
-    // Registered before anything is read from Redis: an event published from here on is
-    // either in the replay or held by the subscriber, never in neither.
-    const subscriber = new EventSubscriber(principal, res, expiresAt, { replaying: lastEventId !== null });
-    this.fanout.add(subscriber);
-    res.once('close', () => this.fanout.remove(subscriber));
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',
@@ -36,6 +31,12 @@ export class EventStreams {
       // nginx buffers proxied responses unless told not to, which would hold events back.
       'X-Accel-Buffering': 'no',
     });
+    // Registered before anything is read from Redis (and before the client sees the
+    // headers): an event published from here on is in the replay or held, never in neither.
+    const subscriber = new EventSubscriber(principal, res, expiresAt, { replaying: lastEventId !== null });
+    this.fanout.add(subscriber);
+    if (subscriber.closed) return;
+    res.once('close', () => this.fanout.remove(subscriber));
     res.flushHeaders();
     res.socket?.setNoDelay(true);
     if (lastEventId === null) return;
