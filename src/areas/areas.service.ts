@@ -54,9 +54,7 @@ export class AreasService {
    */
   async owningArea(principal: Principal, requested: string | null | undefined): Promise<Area | null> {
     if (typeof requested === 'string') return this.referencedArea(requested, principal);
-    if (principal.role === 'admin') {
-      return requested === undefined && principal.areaCode ? this.referencedArea(principal.areaCode, principal) : null;
-    }
+    if (principal.role === 'admin') return null;
     if (requested === null || !principal.areaCode) {
       throw new BadRequestException({ error: 'validation', message: ['areaCode null (national) is for admins only'] });
     }

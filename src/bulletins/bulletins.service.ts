@@ -6,7 +6,7 @@ import { AreasService } from '../areas/areas.service.js';
 import type { Principal } from '../auth/principal.js';
 import { inScope, scopeLikePattern } from '../auth/scope.js';
 import { pageOf, type Page } from '../common/page.js';
-import { escapeLike, isForeignKeyViolation, updateReturning } from '../common/postgres.js';
+import { escapeLike, isForeignKeyViolation } from '../common/postgres.js';
 import type { Media } from '../media/media.entity.js';
 import { MediaService } from '../media/media.service.js';
 import { Bulletin, type BulletinStatus } from './bulletin.entity.js';
@@ -138,10 +138,9 @@ export class BulletinsService {
   async approveWithin(em: EntityManager, id: string, principal: Principal): Promise<BulletinWithMedia> {
     await this.findOrFail(id, principal);
     await em.query(`SELECT 1 FROM bulletins WHERE id = $1 FOR UPDATE`, [id]);
-    await updateReturning(
-      em,
+    await em.query(
       `UPDATE bulletins SET status = 'approved', reviewed_by_id = $2, reviewed_at = now(), updated_at = now()
-       WHERE id = $1 AND status = 'submitted' RETURNING id`,
+       WHERE id = $1 AND status = 'submitted'`,
       [id, principal.userId],
     );
     const bulletin = await em.getRepository(Bulletin).findOne({ where: { id }, relations: { media: true, area: true } });
