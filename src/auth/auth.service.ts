@@ -1,10 +1,14 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, UnauthorizedException } from '@nestjs/common';
-import { JwtService } from '@nestjs/jwt';
+import { BadRequestException, Inject, Injectable, Logger, NotFoundException, OnApplicationBootstrap, UnauthorizedException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { DataSource, Repository } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
 import { HASH_COST, hashSecret, verifySecret } from '../common/secret-hash.js';
+import { toAccountDto, type AccountDto } from './dto/account.dto.js';
 import type { TokenDto } from './dto/login.dto.js';
+import { LoginThrottle } from './login-throttle.service.js';
+import { OperatorAuthenticator } from './operator-authenticator.js';
+import type { Principal } from './principal.js';
+import { SessionsService } from './sessions.service.js';
 import { User } from './user.entity.js';
 
 @Injectable()
@@ -14,8 +18,11 @@ export class AuthService implements OnApplicationBootstrap {
   private dummyHash: Promise<string> | null = null;
 
   constructor(
+    @Inject(DataSource) private readonly db: DataSource,
     @InjectRepository(User) private readonly users: Repository<User>,
-    @Inject(JwtService) private readonly jwt: JwtService,
+    @Inject(SessionsService) private readonly sessions: SessionsService,
+    @Inject(LoginThrottle) private readonly throttle: LoginThrottle,
+    @Inject(OperatorAuthenticator) private readonly authenticator: OperatorAuthenticator,
     @Inject(AppConfig) private readonly config: AppConfig,
   ) {}
 
@@ -32,18 +39,63 @@ export class AuthService implements OnApplicationBootstrap {
     this.logger.log(`created first admin "${this.config.ADMIN_USERNAME}" from ADMIN_USERNAME/ADMIN_PASSWORD`);
   }
 
-  async login(username: string, password: string): Promise<TokenDto> {
-    const user = await this.users.findOne({ where: { username }, relations: { area: true } });
-    this.dummyHash ??= hashSecret('not-a-password', HASH_COST.password);
-    const valid = await verifySecret(password, user?.passwordHash ?? (await this.dummyHash));
-    if (!user || !valid) throw new UnauthorizedException('wrong username or password');
-    const accessToken = await this.jwt.signAsync({
-      sub: user.id,
-      username: user.username,
-      role: user.role,
-      areaCode: user.area?.code ?? null,
-      areaPath: user.area?.path ?? null,
+  /** 429 before any password check while the username or the client IP is throttled. */
+  async login(username: string, password: string, ip: string): Promise<TokenDto> {
+    const name = username.trim().toLowerCase();
+    const attempt = await this.throttle.admit(name, ip);
+    const user = await this.users.findOne({ where: { username: name }, relations: { area: true } });
+    const valid = await this.passwordMatches(user, password);
+    if (!user || !valid) {
+      this.throttle.failed(attempt);
+      throw new UnauthorizedException({ error: 'invalid-credentials', message: 'wrong username or password' });
+    }
+    await this.throttle.succeeded(attempt);
+    return this.sessions.open(user);
+  }
+
+  refresh(refreshToken: string): Promise<TokenDto> {
+    return this.sessions.rotate(refreshToken);
+  }
+
+  logout(principal: Principal, refreshToken: string): Promise<void> {
+    return this.sessions.close(principal.userId, refreshToken);
+  }
+
+  async me(principal: Principal): Promise<AccountDto> {
+    const user = await this.users.findOne({ where: { id: principal.userId }, relations: { area: true } });
+    // Deleted between the guard's check and this read.
+    if (!user) throw new NotFoundException({ error: 'not-found', message: 'your account no longer exists' });
+    return toAccountDto(user);
+  }
+
+  /**
+   * Ends every login of the user, this one included: the client logs in again with the new
+   * password. Wrong current passwords are throttled like logins, so a stolen access token
+   * cannot be used to guess the password.
+   */
+  async changePassword(principal: Principal, currentPassword: string, newPassword: string, ip: string): Promise<void> {
+    const user = await this.users.findOne({ where: { id: principal.userId } });
+    if (!user) throw new NotFoundException({ error: 'not-found', message: 'your account no longer exists' });
+    const attempt = await this.throttle.admit(user.username, ip);
+    if (!(await verifySecret(currentPassword, user.passwordHash))) {
+      this.throttle.failed(attempt);
+      throw new BadRequestException({ error: 'wrong-password', message: 'currentPassword is not your current password' });
+    }
+    await this.throttle.succeeded(attempt);
+    if (newPassword === currentPassword) {
+      throw new BadRequestException({ error: 'validation', message: ['newPassword must differ from currentPassword'] });
+    }
+    const passwordHash = await hashSecret(newPassword, HASH_COST.password);
+    await this.db.transaction(async (m) => {
+      await m.update(User, { id: user.id }, { passwordHash });
+      await this.sessions.endAll(m, user.id);
     });
-    return { accessToken, tokenType: 'Bearer', expiresIn: this.config.JWT_TTL_S };
+    this.authenticator.forget(user.id);
+    this.logger.log(`user "${user.username}" changed their password; all their logins were ended`);
+  }
+
+  private async passwordMatches(user: User | null, password: string): Promise<boolean> {
+    this.dummyHash ??= hashSecret('not-a-password', HASH_COST.password);
+    return verifySecret(password, user?.passwordHash ?? (await this.dummyHash));
   }
 }
