@@ -1,5 +1,6 @@
 import { BadRequestException, ValidationPipe, type INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { AppConfig } from './config/app-config.js';
 
 /** HTTP-level setup shared by main.ts and the e2e tests, so both serve the same app. */
 export function configureApp(app: INestApplication): void {
@@ -16,6 +17,8 @@ export function configureApp(app: INestApplication): void {
     }),
   );
   app.enableShutdownHooks();
+  // Client IPs (login throttling) come from X-Forwarded-For only behind a proxy we run.
+  app.getHttpAdapter().getInstance().set('trust proxy', app.get(AppConfig).TRUST_PROXY === 'true');
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
