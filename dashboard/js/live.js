@@ -5,6 +5,8 @@ import { accessToken, renew } from './session.js';
 
 const FIRST_RETRY_MS = 1000;
 const MAX_RETRY_MS = 30_000;
+/** Four keep-alives at Loa's default EVENTS_KEEPALIVE_S (15 s). */
+const SILENCE_LIMIT_MS = 60_000;
 
 /**
  * Streams GET /api/v1/events until `close()`. `onEvent(liveEvent)` gets each parsed event
@@ -13,35 +15,54 @@ const MAX_RETRY_MS = 30_000;
 export function connectLive({ onEvent, onStatus }) {
   const controller = new AbortController();
   let lastEventId = null;
-  let retryMs = FIRST_RETRY_MS;
+  /** The server may set the first retry delay with a `retry:` field. */
+  let firstRetryMs = FIRST_RETRY_MS;
+  let retryMs = firstRetryMs;
 
   async function run() {
     while (!controller.signal.aborted) {
       onStatus('connecting');
+      // A link that dies without a FIN (a NAT forgetting us) never errors: Loa sends a
+      // comment every EVENTS_KEEPALIVE_S, so a long silence means the stream is gone.
+      const attempt = new AbortController();
+      const stop = () => attempt.abort();
+      controller.signal.addEventListener('abort', stop, { once: true });
+      let watchdog = null;
+      const heard = () => {
+        clearTimeout(watchdog);
+        watchdog = setTimeout(stop, SILENCE_LIMIT_MS);
+      };
       try {
+        heard();
         const headers = { Accept: 'text/event-stream', Authorization: `Bearer ${accessToken()}` };
         if (lastEventId) headers['Last-Event-ID'] = lastEventId;
-        const res = await fetch('/api/v1/events', { headers, cache: 'no-store', signal: controller.signal });
+        const res = await fetch('/api/v1/events', { headers, cache: 'no-store', signal: attempt.signal });
         if (res.status === 401) {
           if (!(await renew())) return;
           continue;
         }
         if (!res.ok || !res.body) throw new Error(`event stream: HTTP ${res.status}`);
         onStatus('live');
-        retryMs = FIRST_RETRY_MS;
-        await readEvents(res.body, (event) => {
-          if (event.id) lastEventId = event.id;
-          if (event.retry) retryMs = event.retry;
-          if (!event.data) return;
-          try {
-            onEvent(JSON.parse(event.data));
-          } catch (err) {
-            console.warn('loa: bad live event', event, err);
-          }
+        retryMs = firstRetryMs;
+        await readEvents(res.body, {
+          onChunk: heard,
+          onRetry: (ms) => (firstRetryMs = retryMs = ms),
+          onEvent: (event) => {
+            if (event.id) lastEventId = event.id;
+            if (!event.data) return;
+            try {
+              onEvent(JSON.parse(event.data));
+            } catch (err) {
+              console.warn('loa: bad live event', event, err);
+            }
+          },
         });
       } catch (err) {
         if (controller.signal.aborted) return;
         console.warn('loa: event stream broke', err);
+      } finally {
+        clearTimeout(watchdog);
+        controller.signal.removeEventListener('abort', stop);
       }
       if (controller.signal.aborted) return;
       onStatus('lost');
@@ -69,13 +90,14 @@ function sleep(ms, signal) {
  * The text/event-stream format (HTML standard, "server-sent events"): lines end in CRLF,
  * LF or CR; a blank line dispatches; `:` starts a comment; `data` lines are joined by LF.
  */
-export async function readEvents(stream, dispatch) {
+export async function readEvents(stream, { onEvent, onRetry, onChunk }) {
   const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';
-  let event = { data: [], type: '', id: null, retry: null };
+  let event = { data: [], type: '', id: null };
   for (;;) {
     const { value, done } = await reader.read();
     if (done) return;
+    onChunk();
     buffer += value;
     for (;;) {
       const end = buffer.search(/[\r\n]/);
@@ -86,9 +108,9 @@ export async function readEvents(stream, dispatch) {
       buffer = buffer.slice(buffer[end] === '\r' && buffer[end + 1] === '\n' ? end + 2 : end + 1);
       if (line === '') {
         if (event.data.length || event.id !== null) {
-          dispatch({ type: event.type || 'message', data: event.data.join('\n'), id: event.id, retry: event.retry });
+          onEvent({ type: event.type || 'message', data: event.data.join('\n'), id: event.id });
         }
-        event = { data: [], type: '', id: null, retry: null };
+        event = { data: [], type: '', id: null };
         continue;
       }
       if (line.startsWith(':')) continue;
@@ -99,7 +121,7 @@ export async function readEvents(stream, dispatch) {
       if (field === 'data') event.data.push(content);
       else if (field === 'event') event.type = content;
       else if (field === 'id' && !content.includes('\0')) event.id = content;
-      else if (field === 'retry' && /^\d+$/.test(content)) event.retry = Number(content);
+      else if (field === 'retry' && /^\d+$/.test(content)) onRetry(Number(content));
     }
   }
 }
