@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir } from 'node:fs/promises';
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page, type Route } from 'playwright-core';
 import { deviceTopic } from '../src/broker/topics.js';
-import { connect, dropLink, publish } from './support/devices.js';
+import { aDevice, connect, dropLink, publish } from './support/devices.js';
 import { anArea } from './support/factories.js';
+import { TestFirmware } from './support/firmware.js';
 import { aWav } from './support/media.js';
 import { startTestApp, ADMIN, eventually, type TestApp } from './support/test-app.js';
 import { aUser, type TestUser } from './support/users.js';
@@ -110,6 +112,7 @@ describe('Dashboard', () => {
   let context: BrowserContext;
   let page: Page;
   const clients: MqttClient[] = [];
+  const speakers: TestFirmware[] = [];
 
   beforeAll(async () => {
     await mkdir(ARTIFACTS, { recursive: true });
@@ -133,6 +136,7 @@ describe('Dashboard', () => {
   afterEach(async () => {
     await context?.close();
     for (const client of clients.splice(0)) client.end(true);
+    for (const speaker of speakers.splice(0)) await speaker.close();
   });
 
   afterAll(async () => {
@@ -217,7 +221,7 @@ describe('Dashboard', () => {
     expect(await page.evaluate(() => sessionStorage.getItem('loa.session'))).toBeNull();
   });
 
-  it('shows a speaker going offline on the open page, without a reload, and lets an operator acknowledge its alarm', async () => {
+  it('shows a speaker going offline on the open page without a reload, lets an operator acknowledge its alarm, and catches up after a network break', async () => {
     const fleet = await aFleet(t);
     const operator = await aUser(t, 'operator', fleet.province);
     const [watched, alsoLost, ...rest] = fleet.speakers;
@@ -248,6 +252,17 @@ describe('Dashboard', () => {
       await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png') });
       await copyFile(join(ARTIFACTS, 'dashboard.png'), DOCS_SCREENSHOT);
     }
+
+    // Loa's HTTP connections drop; the page's next attempt is held until a speaker has gone offline meanwhile.
+    const reconnected = new Promise<Route>((resolve) => page.route('**/api/v1/events', (route) => resolve(route)));
+    (t.app.getHttpServer() as Server).closeAllConnections();
+    const reconnect = await reconnected;
+    dropLink(clients[2]);
+    await eventually(async () => (await stateOf(t, rest[0].code)) === 'offline');
+    expect(reconnect.request().headers()['last-event-id']).toMatch(/\S/);
+    await reconnect.continue();
+    await page.locator(`#offline-table tr[data-device="${rest[0].code}"]`).waitFor();
+    await page.locator('#fleet-totals [data-state="offline"] .tile-n', { hasText: /^3$/ }).waitFor();
   });
 
   it('schedules a broadcast through the forms: upload, draft, submit, approve, once to a commune', async () => {
@@ -297,16 +312,12 @@ describe('Dashboard', () => {
     ]);
   });
 
-  it('sends an emergency broadcast only after its confirmation dialog', async () => {
+  it('sends an emergency broadcast only after its confirmation dialog, then shows its progress live', async () => {
     const province = await anArea(t, { name: 'Tỉnh Bắc Kạn' });
     const district = await anArea(t, { parentCode: province.code });
     const commune = await anArea(t, { parentCode: district.code, name: 'Xã Quân Hà' });
-    const speaker = await t
-      .http()
-      .post('/api/v1/devices')
-      .set('Authorization', t.auth)
-      .send({ code: `bk-${randomBytes(4).toString('hex')}`, name: 'Cụm loa chợ Quân Hà', areaCode: commune.code });
-    expect(speaker.status).toBe(201);
+    const device = await aDevice(t, { areaCode: commune.code, name: 'Cụm loa chợ Quân Hà' });
+    speakers.push(await TestFirmware.online(t, device, [province.code, district.code, commune.code], { autoAck: true }));
     const editor = await aUser(t, 'editor', province.code);
     const approver = await aUser(t, 'approver', province.code);
     const title = `Cảnh báo lũ quét ${randomBytes(3).toString('hex')}`;
@@ -328,11 +339,16 @@ describe('Dashboard', () => {
     await page.getByRole('button', { name: 'Phát khẩn cấp…' }).click();
     await dialog.getByRole('button', { name: 'Phát khẩn cấp ngay' }).click();
     await page.getByText('Đã phát khẩn cấp tới 1 loa.').waitFor();
-    await page.locator('#broadcasts-table tr[data-priority="emergency"]', { hasText: title }).waitFor();
-    await shot(page, 'emergency-sent');
-
+    const row = page.locator('#broadcasts-table tr[data-priority="emergency"]', { hasText: title });
+    await row.getByText('0/1 loa đã phát xong').waitFor();
     const sent = await t.http().get('/api/v1/broadcasts').query({ bulletinId }).set('Authorization', t.auth).expect(200);
     expect(sent.body.items).toEqual([expect.objectContaining({ priority: 'emergency', schedule: expect.objectContaining({ kind: 'now' }) })]);
+    const detail = await t.http().get(`/api/v1/broadcasts/${sent.body.items[0].id}`).set('Authorization', t.auth).expect(200);
+    await speakers[0].report('started', detail.body.occurrences[0].id);
+    await speakers[0].report('finished', detail.body.occurrences[0].id);
+    await row.getByText('1/1 loa đã phát xong').waitFor();
+    await shot(page, 'emergency-sent');
+
     const bulletin = await t.http().get(`/api/v1/bulletins/${bulletinId}`).set('Authorization', t.auth).expect(200);
     expect(bulletin.body.status).toBe('approved');
   });
