@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppConfig } from '../config/app-config.js';
 import { RedisService } from '../redis/redis.module.js';
+import { clientKey } from './client-key.js';
 import { TooManyAttemptsException } from './too-many-attempts.js';
 
 /** One admitted login attempt, to be reported as failed or succeeded. */
@@ -33,8 +34,9 @@ export class LoginThrottle {
   }
 
   /** Counts the attempt as a failure up front; 429 when the username or the IP is over its limit. */
-  async admit(username: string, ip: string): Promise<LoginAttempt> {
+  async admit(username: string, clientIp: string): Promise<LoginAttempt> {
     const key = username.toLowerCase();
+    const ip = clientKey(clientIp);
     const byIp = await this.consume(this.byIp, ip);
     if (!byIp.admitted) throw new TooManyAttemptsException(retryAfterS(byIp.res));
     const byUser = await this.consume(this.byUser, key);
