@@ -18,6 +18,12 @@ const ARTIFACTS = join(import.meta.dirname, 'artifacts');
 const UPDATE_DOCS = process.env.UPDATE_DOCS_SCREENSHOTS === '1';
 const DOCS_SCREENSHOT = join(import.meta.dirname, '..', 'docs', 'dashboard.png');
 
+/** What page.evaluate callbacks touch in the page (the project's TypeScript has no DOM types). */
+interface PageGlobals {
+  sessionStorage: { getItem(key: string): string | null; setItem(key: string, value: string): void };
+  scrollTo(x: number, y: number): void;
+}
+
 /** Playwright-core has no `expect`; its locators wait on their own, up to this long. */
 const UI_TIMEOUT_MS = 15_000;
 
@@ -154,6 +160,8 @@ describe('Dashboard', () => {
     expect(index.headers['content-security-policy']).toContain("script-src 'self'");
     expect(index.headers['cache-control']).toBe('no-cache');
     expect(script.headers['content-type']).toMatch(/^text\/javascript/);
+    const roles = await t.http().get('/dashboard/permissions.json').expect(200);
+    expect(roles.body['alarms:acknowledge']).toEqual(['admin', 'operator']);
     await t.http().get('/').set('If-None-Match', index.headers.etag).expect(304);
     await t.http().get('/dashboard/..%2Fpackage.json').expect(404);
     await t.http().get('/dashboard/nothing-here.js').expect(404);
@@ -177,6 +185,9 @@ describe('Dashboard', () => {
     await page.locator('#who-role').filter({ hasText: 'Vận hành viên' }).waitFor();
     await page.locator('#who-area').filter({ hasText: 'Tỉnh Bắc Kạn' }).waitFor();
     await page.getByRole('heading', { name: 'Tình trạng loa' }).waitFor();
+    expect(await page.locator('#emergency').isHidden()).toBe(true);
+    expect(await page.locator('#upload-form').isHidden()).toBe(true);
+    expect(await page.locator('#schedule-form').isHidden()).toBe(true);
     await shot(page, 'login-vi');
 
     await page.getByRole('button', { name: 'English' }).click();
@@ -200,10 +211,12 @@ describe('Dashboard', () => {
     await logIn(page, t, operator.username, operator.password);
     const spoil = (field: string) =>
       page.evaluate((name) => {
+        const { sessionStorage } = globalThis as unknown as PageGlobals;
         const session = JSON.parse(sessionStorage.getItem('loa.session')!);
         session[name] = 'spoilt';
         sessionStorage.setItem('loa.session', JSON.stringify(session));
       }, field);
+    const storedSession = () => page.evaluate(() => (globalThis as unknown as PageGlobals).sessionStorage.getItem('loa.session'));
 
     await spoil('accessToken');
     const renewed = page.waitForResponse((r) => r.url().endsWith('/api/v1/auth/refresh') && r.status() === 200);
@@ -211,14 +224,14 @@ describe('Dashboard', () => {
     await renewed;
     await page.locator('#live-status[data-state="live"]').waitFor();
     await page.locator('#who-name').filter({ hasText: operator.username }).waitFor();
-    expect(await page.evaluate(() => JSON.parse(sessionStorage.getItem('loa.session')!).accessToken)).not.toBe('spoilt');
+    expect(JSON.parse((await storedSession())!).accessToken).not.toBe('spoilt');
 
     await spoil('accessToken');
     await spoil('refreshToken');
     await page.reload();
     await page.getByText('Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại.').waitFor();
     await page.getByRole('heading', { name: 'Đăng nhập' }).waitFor();
-    expect(await page.evaluate(() => sessionStorage.getItem('loa.session'))).toBeNull();
+    expect(await storedSession()).toBeNull();
   });
 
   it('shows a speaker going offline on the open page without a reload, lets an operator acknowledge its alarm, and catches up after a network break', async () => {
@@ -248,7 +261,7 @@ describe('Dashboard', () => {
     await alarm.getByText('Chưa').waitFor({ state: 'detached' });
     await shot(page, 'offline-live');
     if (UPDATE_DOCS) {
-      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.evaluate(() => (globalThis as unknown as PageGlobals).scrollTo(0, 0));
       await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png') });
       await copyFile(join(ARTIFACTS, 'dashboard.png'), DOCS_SCREENSHOT);
     }
