@@ -96,8 +96,11 @@ async function showApp() {
   for (const el of document.querySelectorAll('[data-requires]')) el.hidden = !can(el.dataset.requires);
   // Listen first, load second: events that arrive during the load are queued, not lost.
   live = connectLive({ onEvent, onStatus: renderLiveStatus });
-  const user = currentUser();
-  const loads = [fleet.load(user), broadcasts.load(), bulletins.load(), alarms.load()];
+  await loadAll();
+}
+
+async function loadAll() {
+  const loads = [fleet.load(currentUser()), broadcasts.load(), bulletins.load(), alarms.load()];
   const failed = (await Promise.allSettled(loads)).filter((r) => r.status === 'rejected');
   for (const { reason } of failed) console.warn('loa: loading failed', reason);
   // Alarm rows name the speaker's area once the fleet is known.
@@ -105,7 +108,9 @@ async function showApp() {
 }
 
 function onEvent(event) {
-  if (event.type === 'device.state') fleet.applyState(event.data);
+  // Events were lost (the break outlasted what Loa keeps): what is on screen may be stale.
+  if (event.type === 'reset') loadAll();
+  else if (event.type === 'device.state') fleet.applyState(event.data);
   else if (event.type === 'delivery.progress') broadcasts.onProgress(event.data);
   else if (event.type.startsWith('alarm.')) alarms.onEvent(event.type, event.data);
 }

@@ -16,6 +16,7 @@ export class FleetView {
     this.groups = [];
     this.map = new SpeakerMap(byId('fleet-map'), byId('map-note'));
     this.loaded = false;
+    this.loading = false;
     this.pending = [];
     this.reloadTimer = null;
     this.renderTimer = null;
@@ -23,8 +24,19 @@ export class FleetView {
     setInterval(() => this.loaded && this.renderOffline(), 30_000);
   }
 
+  /** (Re)loads the fleet; state events that arrive meanwhile are applied again on top. */
   async load(user) {
     this.user = user;
+    this.loading = true;
+    try {
+      await this.fetchAll(user);
+    } finally {
+      this.loading = false;
+      this.pending = [];
+    }
+  }
+
+  async fetchAll(user) {
     const root = user.areaCode;
     const children = root
       ? await apiAll(`/api/v1/areas?parentCode=${encodeURIComponent(root)}`)
@@ -46,7 +58,7 @@ export class FleetView {
     this.groups = groups;
     this.devices = devices;
     this.loaded = true;
-    for (const event of this.pending.splice(0)) this.applyState(event);
+    for (const event of this.pending) this.apply(event);
     this.render();
   }
 
@@ -65,10 +77,11 @@ export class FleetView {
 
   /** A device.state event: `{ deviceCode, name, areaCode, from, to, cause, at }`. */
   applyState(data) {
-    if (!this.loaded) {
-      this.pending.push(data);
-      return;
-    }
+    if (this.loading) this.pending.push(data);
+    if (this.loaded) this.apply(data);
+  }
+
+  apply(data) {
     const device = this.devices.get(data.deviceCode);
     if (!device) {
       // A speaker provisioned after the page loaded: which child area holds it is

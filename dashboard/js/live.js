@@ -5,12 +5,15 @@ import { accessToken, renew } from './session.js';
 
 const FIRST_RETRY_MS = 1000;
 const MAX_RETRY_MS = 30_000;
+/** A stream that ended after this long ended normally, not in a failure loop. */
+const QUIET_RECONNECT_AFTER_MS = 10_000;
 /** Four keep-alives at Loa's default EVENTS_KEEPALIVE_S (15 s). */
 const SILENCE_LIMIT_MS = 60_000;
 
 /**
  * Streams GET /api/v1/events until `close()`. `onEvent(liveEvent)` gets each parsed event
- * ({id, type, at, areaPath, data}); `onStatus('connecting'|'live'|'lost')` the link state.
+ * ({id, type, at, areaPath, data}), including `reset` when events were lost and the page
+ * must reload; `onStatus('connecting'|'live'|'lost')` the link state.
  */
 export function connectLive({ onEvent, onStatus }) {
   const controller = new AbortController();
@@ -20,8 +23,10 @@ export function connectLive({ onEvent, onStatus }) {
   let retryMs = firstRetryMs;
 
   async function run() {
+    let quiet = false;
     while (!controller.signal.aborted) {
-      onStatus('connecting');
+      if (!quiet) onStatus('connecting');
+      quiet = false;
       // A link that dies without a FIN (a NAT forgetting us) never errors: Loa sends a
       // comment every EVENTS_KEEPALIVE_S, so a long silence means the stream is gone.
       const attempt = new AbortController();
@@ -41,9 +46,16 @@ export function connectLive({ onEvent, onStatus }) {
           if (!(await renew())) return;
           continue;
         }
+        if (res.status === 400 && lastEventId) {
+          // An id the server cannot read: start afresh, as after a reset.
+          lastEventId = null;
+          onEvent({ type: 'reset', data: {} });
+          continue;
+        }
         if (!res.ok || !res.body) throw new Error(`event stream: HTTP ${res.status}`);
         onStatus('live');
         retryMs = firstRetryMs;
+        const openedAt = Date.now();
         await readEvents(res.body, {
           onChunk: heard,
           onRetry: (ms) => (firstRetryMs = retryMs = ms),
@@ -57,6 +69,12 @@ export function connectLive({ onEvent, onStatus }) {
             }
           },
         });
+        // Loa ends a stream when the token it was opened with expires; the page renewed its
+        // token a minute earlier, so it simply opens the next one.
+        if (Date.now() - openedAt > QUIET_RECONNECT_AFTER_MS) {
+          quiet = true;
+          continue;
+        }
       } catch (err) {
         if (controller.signal.aborted) return;
         console.warn('loa: event stream broke', err);
