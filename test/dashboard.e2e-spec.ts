@@ -205,21 +205,29 @@ describe('Dashboard', () => {
     await page.getByLabel('Tên đăng nhập').waitFor();
   });
 
-  it('renews a refused access token with the refresh token, and signs out when that fails too', async () => {
+  it('renews the access token before it expires and when it is refused, and signs out when renewal fails', async () => {
     const province = await anArea(t, { name: 'Tỉnh Bắc Kạn' });
     const operator = await aUser(t, 'operator', province.code);
     await logIn(page, t, operator.username, operator.password);
-    const spoil = (field: string) =>
-      page.evaluate((name) => {
+    const spoil = (field: string, value: unknown = 'spoilt') =>
+      page.evaluate(([name, spoilt]) => {
         const { sessionStorage } = globalThis as unknown as PageGlobals;
         const session = JSON.parse(sessionStorage.getItem('loa.session')!);
-        session[name] = 'spoilt';
+        session[name as string] = spoilt;
         sessionStorage.setItem('loa.session', JSON.stringify(session));
-      }, field);
+      }, [field, value]);
     const storedSession = () => page.evaluate(() => (globalThis as unknown as PageGlobals).sessionStorage.getItem('loa.session'));
+    const renewal = () => page.waitForResponse((r) => r.url().endsWith('/api/v1/auth/refresh') && r.status() === 200);
+
+    // As if the page had been open for nearly the token's whole life: the timer renews it.
+    await spoil('expiresAt', Date.now() + 63_000);
+    const renewedOnTime = renewal();
+    await page.reload();
+    await renewedOnTime;
+    expect(JSON.parse((await storedSession())!).expiresAt).toBeGreaterThan(Date.now() + 600_000);
 
     await spoil('accessToken');
-    const renewed = page.waitForResponse((r) => r.url().endsWith('/api/v1/auth/refresh') && r.status() === 200);
+    const renewed = renewal();
     await page.reload();
     await renewed;
     await page.locator('#live-status[data-state="live"]').waitFor();
