@@ -13,6 +13,9 @@ import { toWebhookDeliveryDto, type ListWebhookDeliveriesQueryDto, type WebhookD
 import { WebhookDelivery, type WebhookDeliveryStatus } from './webhook-delivery.entity.js';
 import { WebhookSender } from './webhook-sender.js';
 
+/** A failed attempt with attempts left: BullMQ schedules the next one after its backoff. */
+export class WebhookRetry extends Error {}
+
 /** A delivery still pending this long after its event has lost its job (crash before enqueueing, lost Redis). */
 const STRANDED_AFTER_S = 60;
 
@@ -76,6 +79,10 @@ export class WebhookDeliveries {
     );
   }
 
+  /**
+   * Pending deliveries whose job is gone are queued again; those whose job failed for good
+   * without settling the row (the database was down during the last attempt) are retried.
+   */
   async requeueStranded(): Promise<number> {
     const rows = await this.db.query<{ id: string }[]>(
       `SELECT id FROM webhook_deliveries
@@ -83,8 +90,12 @@ export class WebhookDeliveries {
         ORDER BY created_at LIMIT 1000`,
       [STRANDED_AFTER_S],
     );
-    await this.enqueue(rows.map((r) => r.id));
-    return rows.length;
+    const jobs = await Promise.all(rows.map((r) => this.queue.getJob(r.id)));
+    const missing = rows.filter((_, i) => !jobs[i]).map((r) => r.id);
+    const failed = jobs.filter((job) => job?.finishedOn && job.failedReason);
+    await this.enqueue(missing);
+    await Promise.all(failed.map((job) => job!.retry('failed')));
+    return missing.length + failed.length;
   }
 
   /**
@@ -117,7 +128,7 @@ export class WebhookDeliveries {
           `fix the receiver, then see GET /api/v1/webhooks/${webhook.id}/deliveries?status=dead`,
       );
     }
-    if (status === 'pending') throw new Error(`webhook ${webhook.id} delivery ${delivery.id}: attempt ${attempts}/${max} failed: ${outcome.error}`);
+    if (status === 'pending') throw new WebhookRetry(`webhook ${webhook.id} delivery ${delivery.id}: attempt ${attempts}/${max} failed: ${outcome.error}`);
     return status;
   }
 
@@ -140,9 +151,9 @@ export class WebhookDeliveries {
     await updateReturning(
       this.db,
       `UPDATE webhook_deliveries
-          SET status = $2, attempts = attempts + $3::int, last_status = CASE WHEN $3::int > 0 THEN $4::int ELSE last_status END, last_error = $5,
+          SET status = $2::text, attempts = attempts + $3::int, last_status = CASE WHEN $3::int > 0 THEN $4::int ELSE last_status END, last_error = $5,
               last_attempt_at = CASE WHEN $3::int > 0 THEN now() ELSE last_attempt_at END,
-              delivered_at = CASE WHEN $2 = 'delivered' THEN now() END
+              delivered_at = CASE WHEN $2::text = 'delivered' THEN now() END
         WHERE id = $1 AND status = 'pending'
         RETURNING id`,
       [id, status, attempted ? 1 : 0, outcome.status, outcome.error],
