@@ -194,6 +194,16 @@ describe('offline alarms', () => {
     expect(open.body.items).toEqual([]);
   });
 
+  it('clears the alarm of a decommissioned speaker', async () => {
+    const { commune } = await anAreaTree(t);
+    const { speaker, alarm } = await aSpeakerWithAnOpenAlarm(commune);
+
+    await t.http().delete(`/api/v1/devices/${speaker.code}`).set('Authorization', t.auth).expect(204);
+
+    const cleared = await eventually(async () => (await alarmsOf(speaker.code)).find((a) => a.state === 'cleared'));
+    expect(cleared).toMatchObject({ id: alarm.id, returnedAt: null });
+  });
+
   it('keeps one alarm open for a flapping speaker and counts its flaps', async () => {
     const { commune } = await anAreaTree(t);
     const { speaker, alarm } = await aSpeakerWithAnOpenAlarm(commune);
