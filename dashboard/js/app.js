@@ -51,7 +51,8 @@ async function start() {
   } catch (err) {
     console.warn('loa: could not resume the session', err);
   }
-  showLogin('');
+  // Keeps the message of a session that could not be renewed, if that is why we are here.
+  showLogin();
 }
 
 async function onLogin(event) {
@@ -84,7 +85,7 @@ function showLogin(message) {
   live = null;
   byId('app-view').hidden = true;
   byId('login-view').hidden = false;
-  byId('login-error').textContent = message;
+  if (message !== undefined) byId('login-error').textContent = message;
   renderHeader();
   byId('login-username').focus();
 }

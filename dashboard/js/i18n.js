@@ -188,7 +188,7 @@ const en = {
   stateOffline: 'Offline',
   stateUnknown: 'Unknown',
   total: 'Total',
-  totalSpeakers: 'Speakers',
+  totalSpeakers: 'All speakers',
   mapTitle: 'Speaker map',
   mapLabel: 'Map of {total} speakers: {online} online, {offline} offline, {unknown} unknown',
   mapNoCoordinates: '{n} speakers have no coordinates and are not on the map.',

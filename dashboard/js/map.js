@@ -62,7 +62,7 @@ export class SpeakerMap {
     const counts = { online: 0, offline: 0, unknown: 0 };
     for (const d of devices) counts[d.state] = (counts[d.state] ?? 0) + 1;
     this.element.setAttribute('aria-label', t('mapLabel', { total: devices.length, ...counts }));
-    if (this.placedCount === 0) this.note.textContent = devices.length ? t('mapEmpty') : '';
+    if (this.placedCount === 0) this.note.textContent = t('mapEmpty');
     else this.note.textContent = this.unplacedCount ? t('mapNoCoordinates', { n: this.unplacedCount }) : '';
   }
 }
