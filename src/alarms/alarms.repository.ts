@@ -55,7 +55,8 @@ export class AlarmsRepository {
       em,
       `UPDATE alarms al
           SET flaps = al.flaps + (SELECT count(*)::int FROM device_state_changes c
-                                   WHERE c.device_id = al.device_id AND c.seq > al.state_seq AND c.to_state = 'offline'),
+                                   WHERE c.device_id = al.device_id AND c.seq > al.state_seq AND c.to_state = 'offline'
+                                     AND c.cause <> 'decommissioned'),
               returned_at = CASE WHEN d.state = 'online' THEN d.state_changed_at END,
               offline_since = CASE WHEN d.state = 'offline' THEN d.state_changed_at ELSE al.offline_since END,
               state_seq = d.state_seq
