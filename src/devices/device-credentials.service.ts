@@ -40,7 +40,10 @@ export class DeviceCredentials implements OnModuleInit, OnApplicationShutdown {
     @Inject(BrokerService) private readonly broker: BrokerService,
   ) {
     this.channel = redis.key('credentials', 'invalidate');
-    this.subscriber = redis.client.duplicate();
+    // No ready check: on a reconnect ioredis would send INFO on a connection already in
+    // subscriber mode, which Redis refuses; the subscription itself is restored by ioredis.
+    this.subscriber = redis.client.duplicate({ enableReadyCheck: false });
+    this.subscriber.on('error', (err: Error) => this.logger.warn(`credential invalidation channel: ${err.message}`));
   }
 
   async onModuleInit(): Promise<void> {
