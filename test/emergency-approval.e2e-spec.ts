@@ -161,4 +161,17 @@ describe('Emergency approval (POST /api/v1/broadcasts/emergency)', () => {
     expect([res.status, res.body.error]).toEqual([409, 'not-approved']);
     expect((await as(editor).get(`/api/v1/bulletins/${draft.body.id}`).expect(200)).body.status).toBe('draft');
   });
+
+  it('validates the body like an ordinary broadcast, and refuses a schedule or priority of its own', async () => {
+    const media = await as(editor).upload(1000).expect(201);
+    const bulletin = await as(editor).post('/api/v1/bulletins', { title: 'Sai', category: 'news', mediaId: media.body.id }).expect(201);
+    await as(editor).post(`/api/v1/bulletins/${bulletin.body.id}/submit`, {}).expect(200);
+    const base = { bulletinId: bulletin.body.id, targets: { areaCodes: [tree.district] } };
+
+    for (const extra of [{ volume: 101 }, { expiresInS: 1 }, { priority: 'normal' }, { schedule: { kind: 'now' } }]) {
+      const res = await emergency(approver, { ...base, ...extra });
+      expect([JSON.stringify(extra), res.status, res.body.error]).toEqual([JSON.stringify(extra), 400, 'validation']);
+    }
+    expect((await as(editor).get(`/api/v1/bulletins/${bulletin.body.id}`).expect(200)).body.status).toBe('submitted');
+  });
 });
