@@ -10,8 +10,13 @@ import type { Principal } from './principal.js';
 
 /** The subtree root's path, or null when the caller sees the whole country. */
 export function scopePathOf(principal: Principal): string | null {
-  return principal.role === 'admin' ? null : principal.areaPath;
+  if (principal.role === 'admin') return null;
+  // Fail closed: a non-admin without an area (the users API never makes one) sees nothing.
+  return principal.areaPath ?? NO_AREA;
 }
+
+/** A path no area has (paths are `/code/…/`), so it matches nothing. */
+const NO_AREA = '/\u0000/';
 
 /**
  * True when an object at `path` (an area path; null for national objects that belong to no
