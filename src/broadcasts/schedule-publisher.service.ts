@@ -49,16 +49,23 @@ export class SchedulePublisher implements OnApplicationBootstrap {
   }
 
   /**
-   * The broker keeps retained messages in memory only, so after a restart no Schedule is
-   * retained: every device with upcoming plays gets its Schedule again.
+   * The in-memory broker loses retained messages with the process, so after a restart every
+   * device with upcoming plays gets its Schedule again. In cluster mode they live in Redis and
+   * only the first instance to boot after Redis lost them does this (`BrokerService.retainedLost`).
    */
   onApplicationBootstrap(): void {
-    this.db
-      .query<{ device_id: string }[]>(
-        `SELECT DISTINCT dl.device_id FROM deliveries dl JOIN occurrences o ON o.id = dl.occurrence_id
-         WHERE dl.status IN ('pending', 'delivered', 'started') AND o.end_at > now() AND o.cancelled_at IS NULL`,
-      )
-      .then((rows) => this.markDirty(rows.map((r) => r.device_id)))
+    this.broker
+      .retainedLost('schedule')
+      .then(async (lost) => {
+        if (!lost) return;
+        const rows = await this.db.query<{ device_id: string }[]>(
+          `SELECT DISTINCT dl.device_id FROM deliveries dl JOIN occurrences o ON o.id = dl.occurrence_id
+           WHERE dl.status IN ('pending', 'delivered', 'started') AND o.end_at > now() AND o.cancelled_at IS NULL`,
+        );
+        // Marked dirty is enough: the publish job lives in Redis and any instance finishes it.
+        await this.markDirty(rows.map((r) => r.device_id));
+        await this.broker.retainedRestored('schedule');
+      })
       .catch((err: unknown) => this.logger.error(`schedules not republished at boot: ${String(err)}`));
   }
 

@@ -9,6 +9,8 @@ import {
 } from '@nestjs/common';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import { AppConfig } from '../config/app-config.js';
+import { RedisService } from '../redis/redis.module.js';
+import { createClusterBackend, type ClusterBackend } from './cluster-backend.js';
 import { guardPacketSize, PacketTooLargeError } from './packet-size-guard.js';
 import { DEVICE_CODE_PATTERN, inboundChannelOf, maySubscribe, type DeviceAccess, type DeviceInboundChannel } from './topics.js';
 
@@ -45,6 +47,9 @@ const RETURN_CODES: Record<ConnectRefusal, number> = { 'bad-credentials': 4, 'no
  * error instead would make Aedes close the connection, and the protocol keeps it open.
  */
 const CONSUMED_TOPIC = '$loa/consumed';
+
+/** Kinds of retained message Loa republishes when the broker's retained store has lost them. */
+export type RetainedKind = 'config' | 'schedule';
 const EMPTY = Buffer.alloc(0);
 
 @Injectable()
@@ -53,6 +58,7 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
   private aedes: Aedes | null = null;
   private server: Server | null = null;
   private hooks: BrokerDeviceHooks | null = null;
+  private cluster: ClusterBackend | null = null;
   private readonly sessions = new WeakMap<Client, DeviceSession>();
   /** MQTT messages in from devices and out from Loa, for /metrics: plain increments cost the device path nothing. */
   readonly traffic = { received: 0, sent: 0 };
@@ -60,7 +66,10 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
   /** Resolves once the MQTT listener is open and Loa may publish. */
   readonly listening = new Promise<void>((resolve) => (this.markListening = resolve));
 
-  constructor(@Inject(AppConfig) private readonly config: AppConfig) {}
+  constructor(
+    @Inject(AppConfig) private readonly config: AppConfig,
+    @Inject(RedisService) private readonly redis: RedisService,
+  ) {}
 
   /** Called once by the device registry during module init, before the listener opens. */
   attach(hooks: BrokerDeviceHooks): void {
@@ -70,8 +79,10 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
   async onApplicationBootstrap(): Promise<void> {
     const hooks = this.hooks;
     if (!hooks) throw new Error('BrokerService: no device hooks attached before bootstrap');
+    if (this.config.CLUSTER === 'true') this.cluster = createClusterBackend(this.config.REDIS_URL, this.config.REDIS_PREFIX);
     this.aedes = await Aedes.createBroker({
       id: this.config.BROKER_ID,
+      ...(this.cluster ? { mq: this.cluster.mq, persistence: this.cluster.persistence } : {}),
       drainTimeout: this.config.BROKER_DRAIN_TIMEOUT_MS,
       keepaliveLimit: 60,
       preConnect: (_client, packet, done) => {
@@ -131,7 +142,10 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
       this.server!.listen(this.config.MQTT_PORT, this.config.MQTT_HOST, () => resolve());
     });
     this.markListening();
-    this.logger.log(`MQTT broker ${this.config.BROKER_ID} listening on ${this.config.MQTT_HOST}:${this.port}`);
+    this.logger.log(
+      `MQTT broker ${this.config.BROKER_ID} listening on ${this.config.MQTT_HOST}:${this.port}` +
+        (this.cluster ? ` (cluster mode: Redis prefix ${this.config.REDIS_PREFIX}:mqtt:)` : ''),
+    );
   }
 
   get port(): number {
@@ -144,6 +158,28 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
 
   get connectedClients(): number {
     return this.aedes?.connectedClients ?? 0;
+  }
+
+  /**
+   * Whether Loa must publish its retained messages of this kind again at boot. The in-memory
+   * store starts empty every time. The Redis store of cluster mode keeps them across restarts,
+   * and every instance republishing everything at each (rolling) restart would bump every
+   * Schedule version and resend it to every speaker; so only the first instance to boot after
+   * Redis lost its data republishes — the marker is lost with the data it vouches for.
+   */
+  async retainedLost(kind: RetainedKind): Promise<boolean> {
+    if (this.config.CLUSTER !== 'true') return true;
+    return (await this.redis.client.exists(this.retainedMarker(kind))) === 0;
+  }
+
+  /** Records that every retained message of this kind has been published into the store. */
+  async retainedRestored(kind: RetainedKind): Promise<void> {
+    if (this.config.CLUSTER !== 'true') return;
+    await this.redis.client.set(this.retainedMarker(kind), this.config.BROKER_ID);
+  }
+
+  private retainedMarker(kind: RetainedKind): string {
+    return this.redis.key('broker', 'retained-restored', kind);
   }
 
   /** Publishes a JSON payload on behalf of Loa; resolves once Aedes has taken it. */
@@ -167,8 +203,10 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
   async onApplicationShutdown(): Promise<void> {
     const server = this.server;
     const aedes = this.aedes;
+    const cluster = this.cluster;
     this.server = null;
     this.aedes = null;
+    this.cluster = null;
     if (server) {
       // Stop accepting first, then close the sessions Aedes holds; server.close resolves
       // once every socket is gone.
@@ -176,6 +214,7 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
       if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
       await closed;
     }
+    await cluster?.close();
   }
 
   private publishRaw(topic: string, payload: Buffer, options: { retain?: boolean; qos?: 0 | 1 }): Promise<void> {

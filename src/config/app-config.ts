@@ -51,6 +51,13 @@ export class AppConfig {
   @Matches(/^[a-zA-Z0-9_.-]{1,64}$/, { message: 'must be 1-64 letters, digits, ., - or _' })
   BROKER_ID = `${hostname()}-${process.pid}`;
 
+  /**
+   * `true` runs the broker on Redis (mqemitter-redis, aedes-persistence-redis) so that several
+   * instances behind a TCP load balancer form one broker; `false` keeps it in memory.
+   */
+  @IsIn(['true', 'false'])
+  CLUSTER: 'true' | 'false' = 'false';
+
   /** How long a frozen subscriber may hold a delivery before Aedes drops it. */
   @Transform(toInt) @IsInt() @Min(1000) @Max(600_000)
   BROKER_DRAIN_TIMEOUT_MS = 10_000;

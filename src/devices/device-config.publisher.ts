@@ -7,7 +7,8 @@ import { AppConfig } from '../config/app-config.js';
 
 /**
  * Keeps each device's retained DeviceConfig in the broker. The in-memory retained store
- * starts empty, so every active device's config is published again at boot.
+ * starts empty, so every active device's config is published again at boot (in cluster mode
+ * only when Redis has lost them: `BrokerService.retainedLost`).
  */
 @Injectable()
 export class DeviceConfigPublisher implements OnApplicationBootstrap {
@@ -28,10 +29,12 @@ export class DeviceConfigPublisher implements OnApplicationBootstrap {
   }
 
   private async publishAll(): Promise<void> {
+    if (!(await this.broker.retainedLost('config'))) return;
     const devices: { code: string; volume: number }[] = await this.db.query(
       'SELECT code, volume FROM devices WHERE decommissioned_at IS NULL',
     );
     for (const device of devices) await this.publish(device);
+    await this.broker.retainedRestored('config');
     if (devices.length) this.logger.log(`published retained config of ${devices.length} device(s)`);
   }
 

@@ -31,18 +31,27 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+export interface TestAppOptions {
+  /**
+   * Start another instance of this app's deployment: same database, Redis prefix and media
+   * directory (a cluster). Those stay owned by the first app: closing this one leaves them.
+   */
+  joining?: TestApp;
+}
+
 /**
  * A whole Loa (HTTP, broker on an ephemeral port, queues) on its own cloned database and
  * its own Redis prefix, so test files run side by side without seeing each other.
  */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const db = await cloneTemplate();
-  const prefix = `loatest_${randomBytes(4).toString('hex')}`;
-  const mediaDir = await mkdtemp(join(tmpdir(), 'loa-media-'));
+export async function startTestApp(env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
+  const joined = options.joining?.config;
+  const db = joined ? null : await cloneTemplate();
+  const prefix = joined?.REDIS_PREFIX ?? `loatest_${randomBytes(4).toString('hex')}`;
+  const mediaDir = joined?.MEDIA_DIR ?? (await mkdtemp(join(tmpdir(), 'loa-media-')));
   // Devices are sent media URLs built from PUBLIC_URL, so the HTTP port is chosen up front.
   const port = await freePort();
   const config = loadConfig({
-    DATABASE_URL: db.url,
+    DATABASE_URL: joined?.DATABASE_URL ?? db!.url,
     REDIS_URL,
     REDIS_PREFIX: prefix,
     PORT: String(port),
@@ -79,6 +88,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
     async close() {
       await app.close();
+      if (!db) return;
       await dropDatabase(db.name);
       await deleteRedisPrefix(prefix);
       await rm(mediaDir, { recursive: true, force: true });

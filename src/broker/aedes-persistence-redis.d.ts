@@ -1,0 +1,17 @@
+/** aedes-persistence-redis ships no types; this is the part Loa calls. */
+declare module 'aedes-persistence-redis' {
+  import type { Redis } from 'ioredis';
+
+  interface RedisPersistenceOptions {
+    conn?: Redis;
+    maxSessionDelivery?: number;
+    /** Seconds a queued QoS 1/2 packet is kept; 0 keeps it forever. */
+    packetTTL?: (packet: unknown) => number;
+  }
+
+  export interface RedisPersistence {
+    destroy(): Promise<void>;
+  }
+
+  export default function aedesPersistenceRedis(options?: RedisPersistenceOptions): RedisPersistence;
+}

@@ -1,0 +1,72 @@
+import aedesPersistenceRedis, { type RedisPersistence } from 'aedes-persistence-redis';
+import { Redis } from 'ioredis';
+import MQEmitterRedis from 'mqemitter-redis';
+
+/** Topics Loa publishes into its own broker that no subscriber anywhere can match. */
+const LOCAL_ONLY = /^\$loa\/|^\$SYS\/[^/]+\/disconnect\/clients$/;
+
+/**
+ * Queued QoS 1 packets of an absent clean=false session are kept one day: no command Loa
+ * sends lives longer (`expiresInS` ≤ 86,400), and a speaker that never returns must not
+ * grow Redis forever.
+ */
+const QUEUED_PACKET_TTL_S = 86_400;
+
+type Packet = { topic: string };
+type PrefixedEmitter = new (prefix: string, options: MQEmitterRedis.MQEmitterOptions) => MQEmitterRedis.MQEmitterRedis;
+/** mqemitter-redis's prefixing subclass; its typings do not declare it. */
+const MQEmitterRedisPrefix = (MQEmitterRedis as unknown as { MQEmitterRedisPrefix: PrefixedEmitter }).MQEmitterRedisPrefix;
+type EmitCallback = (err?: Error) => void;
+
+export interface ClusterBackend {
+  /** Aedes `mq`: the message bus between the instances. */
+  mq: { emit(packet: Packet, cb?: EmitCallback): unknown; close(cb: () => void): unknown };
+  /** Aedes `persistence`: retained messages, sessions and their queued packets. */
+  persistence: RedisPersistence;
+  /** Releases the persistence's Redis connection; call after Aedes has closed (which closes `mq`). */
+  close(): Promise<void>;
+}
+
+/**
+ * What turns several Aedes instances into one broker: every message Loa publishes goes
+ * through Redis pub/sub (channel `{prefix}:mqtt:{topic}`), so a command, a Schedule or an
+ * emergency published on one instance reaches subscribers on all of them; retained messages
+ * and clean=false sessions live in Redis (keys `{prefix}:mqtt:*`), so a speaker that
+ * reconnects to another instance finds its Schedule, DeviceConfig and queued commands.
+ */
+export function createClusterBackend(redisUrl: string, prefix: string): ClusterBackend {
+  // No ready check on the subscriber: after a reconnect ioredis would send INFO on a
+  // connection in subscriber mode, which Redis refuses; ioredis resubscribes by itself.
+  const subConn = new Redis(redisUrl, { enableReadyCheck: false });
+  const pubConn = new Redis(redisUrl, { enableAutoPipelining: true });
+  const mq = new MQEmitterRedisPrefix(`${prefix}:mqtt:`, {
+    subConn,
+    pubConn,
+    // No concurrency limit (mqemitter's default 0). A delivery to a speaker that stopped
+    // reading holds its emit until the socket drains or BROKER_DRAIN_TIMEOUT_MS passes; with
+    // a limit, a few such emits would queue every later message — an emergency to everyone
+    // else — behind one frozen speaker. Memory stays bounded by the drain timeout.
+    concurrency: 0,
+  });
+  const emitToRedis = mq.emit.bind(mq);
+  // Device → Loa messages are consumed by the instance that received them and re-targeted to
+  // `$loa/consumed` (see BrokerService); the disconnect notices Aedes sends have no listener
+  // either. Neither crosses Redis: a heartbeat costs the cluster nothing beyond its liveness
+  // script. Completing the emit here is the whole of their delivery, since nothing can
+  // subscribe to them (devices cannot subscribe to `$` topics, Loa subscribes to nothing).
+  mq.emit = (packet: Packet, cb?: EmitCallback) => {
+    if (!LOCAL_ONLY.test(packet.topic)) return emitToRedis(packet, cb);
+    if (cb) process.nextTick(cb);
+    return mq;
+  };
+  const persistenceConn = new Redis(redisUrl, { keyPrefix: `${prefix}:mqtt:` });
+  const persistence = aedesPersistenceRedis({ conn: persistenceConn, packetTTL: () => QUEUED_PACKET_TTL_S });
+  return {
+    mq,
+    persistence,
+    async close() {
+      await persistence.destroy().catch(() => undefined);
+      persistenceConn.disconnect();
+    },
+  };
+}
