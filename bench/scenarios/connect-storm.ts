@@ -1,0 +1,139 @@
+/**
+ * Connect storm: N provisioned devices connect with their real credentials as fast as the
+ * clients can open connections (every CONNECT verified by scrypt, as after a restart of
+ * Loa); then the same clients against Mosquitto, anonymous. Connects/s, Loa's RSS per
+ * connected device, and the time until Postgres lists them all online.
+ */
+import { execFileSync } from 'node:child_process';
+import { Fleet, splitEvenly } from '../fleet.js';
+import type { WorkerReport } from '../fleet-worker.js';
+import { epochNow } from '../fleet-worker.js';
+import { anonymousDevices, LoaDeployment } from '../loa.js';
+import { startMosquitto } from '../mosquitto.js';
+import { backgroundLoad, cpuMeter, log, procStat, round, settle, waitFor, type CpuShares } from '../support.js';
+import { table, verdict, type Scenario, type ScenarioArgs } from './scenario.js';
+
+interface StormRun {
+  broker: string;
+  devices: number;
+  /** First CONNECT sent → last CONNACK. */
+  connectS: number;
+  connectsPerS: number;
+  /** First CONNECT sent → Postgres lists every device online (Loa only). */
+  allOnlineS: number | null;
+  idleRssMiB: number;
+  rssMiB: number;
+  rssKiBPerDevice: number;
+  cpu: CpuShares;
+  background: number;
+}
+
+/** As many devices as one process may hold sockets for, less room for its other files. */
+function fdBudget(): number {
+  const hard = Number(execFileSync('bash', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).trim());
+  return Math.max(1000, Math.floor((hard - 1000) / 1000) * 1000);
+}
+
+const lastConnack = (reports: WorkerReport[]) => Math.max(...reports.flatMap((r) => r.connackAt.filter((t) => !Number.isNaN(t))));
+
+async function storm(broker: string, pid: number, fleet: Fleet, url: string[], args: ScenarioArgs, n: number) {
+  const background = await backgroundLoad([pid, ...fleet.pids]);
+  const idle = procStat(pid).rssBytes;
+  const meter = cpuMeter([pid], fleet.pids);
+  const sentAt = epochNow();
+  await fleet.connect(url, { concurrency: args.concurrency });
+  const connectS = (lastConnack(await fleet.reports()) - sentAt) / 1000;
+  log(`${broker}: ${n} connected in ${connectS.toFixed(1)} s`);
+  return { background, idle, meter, sentAt, connectS };
+}
+
+async function measure(broker: string, pid: number, n: number, s: Awaited<ReturnType<typeof storm>>, allOnlineS: number | null): Promise<StormRun> {
+  const cpu = s.meter();
+  await settle(pid);
+  const rss = procStat(pid).rssBytes;
+  return {
+    broker,
+    devices: n,
+    connectS: round(s.connectS),
+    connectsPerS: Math.round(n / s.connectS),
+    allOnlineS: allOnlineS === null ? null : round(allOnlineS),
+    idleRssMiB: round(s.idle / 2 ** 20),
+    rssMiB: round(rss / 2 ** 20),
+    rssKiBPerDevice: round((rss - s.idle) / 1024 / n),
+    cpu,
+    background: s.background,
+  };
+}
+
+async function runLoa(n: number, args: ScenarioArgs): Promise<StormRun> {
+  const { loa, devices } = await LoaDeployment.start({ database: 'loa_bench_storm', devices: n });
+  const fleet = new Fleet(splitEvenly(devices, args.workers));
+  try {
+    const pid = loa.pids[0];
+    await settle(pid);
+    const s = await storm('Loa', pid, fleet, [loa.instances[0].mqttUrl], args, n);
+    await waitFor(`${n} devices online in Postgres`, async () => (await loa.countState('online')) >= n, 10 * 60_000, 250);
+    return await measure('Loa', pid, n, s, (epochNow() - s.sentAt) / 1000);
+  } finally {
+    await fleet.stop();
+    await loa.stop();
+  }
+}
+
+async function runMosquitto(n: number, args: ScenarioArgs): Promise<StormRun> {
+  const mosquitto = await startMosquitto();
+  const fleet = new Fleet(splitEvenly(anonymousDevices(n), args.workers));
+  try {
+    const s = await storm('Mosquitto', mosquitto.pid, fleet, [mosquitto.url], args, n);
+    return await measure('Mosquitto', mosquitto.pid, n, s, null);
+  } finally {
+    await fleet.stop();
+    await mosquitto.stop();
+  }
+}
+
+export const connectStorm: Scenario = {
+  name: 'storm',
+  title: 'Connect storm',
+  async run(args) {
+    const counts = args.devices ?? [args.quick ? 1000 : fdBudget()];
+    const runs: { loa: StormRun; mosquitto: StormRun }[] = [];
+    for (const n of counts) {
+      log(`connect storm: ${n} devices`);
+      runs.push({ loa: await runLoa(n, args), mosquitto: await runMosquitto(n, args) });
+    }
+    const rows = runs.flatMap(({ loa, mosquitto }) =>
+      [loa, mosquitto].map((r) => [
+        r.devices,
+        r.broker,
+        r.connectS,
+        r.connectsPerS,
+        r === loa ? round(loa.connectsPerS / mosquitto.connectsPerS, 2) : '1',
+        r.allOnlineS ?? '—',
+        `${r.idleRssMiB} → ${r.rssMiB}`,
+        r.rssKiBPerDevice,
+        `${r.cpu.server} / ${r.cpu.clients} / ${r.cpu.rest}`,
+        r.background,
+      ]),
+    );
+    const verdicts = runs.map(({ loa }) => {
+      const outcome = loa.devices < 10_000 ? 'not judged (fewer than 10,000 devices)' : verdict(loa.rssMiB < 1024);
+      return `- ≥ 10,000 devices per instance under 1 GiB RSS: ${loa.devices} devices held at ${loa.rssMiB} MiB — ${outcome}.`;
+    });
+    return {
+      options: { devices: counts, workers: args.workers, concurrency: args.concurrency },
+      data: runs,
+      markdown: [
+        `Devices provisioned in Postgres before Loa boots, each with its own secret (scrypt, the device cost profile); ${args.workers} client processes on the same cores, ${args.concurrency} CONNECTs in flight in each; every client subscribes QoS 1 to its own and its 3 areas' command topics after CONNACK. Mosquitto takes the same clients without credentials.`,
+        '',
+        table(
+          ['devices', 'broker', 'connect (s)', 'connects/s', 'ratio to Mosquitto', 'all online in Postgres (s)', 'RSS idle → connected (MiB)', 'RSS per device (KiB)', 'CPU broker / clients / rest (% of a core)', 'background before (% of a core)'],
+          ['---:', '---', '---:', '---:', '---:', '---:', '---', '---:', '---', '---:'],
+          rows,
+        ),
+        '',
+        ...verdicts,
+      ].join('\n'),
+    };
+  },
+};

@@ -1,0 +1,221 @@
+/**
+ * Emergency fan-out: an emergency `now` broadcast to every device of a province, from the
+ * POST to each device's receipt of the `play` and to all acks recorded in Postgres; for
+ * one instance and (cluster mode) two with the devices split across them; each also with
+ * 1% of the devices frozen (their client process SIGSTOPped after they subscribed:
+ * connected, not reading) — the others must not wait for them. The same clients and the
+ * same bytes through Mosquitto are the raw-broker reference, in the same run.
+ */
+import mqtt from 'mqtt';
+import { areaCommandsTopic } from '../../src/broker/topics.js';
+import { Fleet, splitEvenly } from '../fleet.js';
+import { epochNow, type BenchDevice, type EpochMs, type WorkerReport } from '../fleet-worker.js';
+import { anonymousDevices, clusterModeAvailable, LoaDeployment, PROVINCE } from '../loa.js';
+import { startMosquitto } from '../mosquitto.js';
+import { backgroundLoad, cpuMeter, log, round, settle, showSpread, sleep, spread, waitFor, type CpuShares, type Spread } from '../support.js';
+import { table, verdict, type Scenario, type ScenarioArgs } from './scenario.js';
+
+const POLL_MS = 50;
+/** From the POST to the last ack, after which a run is called incomplete. */
+const RUN_TIMEOUT_MS = 60_000;
+
+interface FanoutRun {
+  broker: string;
+  devices: number;
+  instances: number;
+  frozen: number;
+  /** The POST's response arrived this long after it was sent (Loa only). */
+  postMs: number | null;
+  /** Receipts of the devices that were not frozen, from the send. */
+  receipt: Spread;
+  /** Frozen devices that had the play by the end of the run (they read nothing while frozen). */
+  frozenReceived: number;
+  /** All acks of the non-frozen devices recorded in Postgres (Loa) or heard by one subscriber (Mosquitto). */
+  acksMs: number | null;
+  acks: number;
+  duplicates: number;
+  cpu: CpuShares;
+  background: number;
+  sample: string | null;
+}
+
+/** The devices in `workers` groups, plus 1% in a group of their own (the last) when `frozen`. */
+function groupsOf(devices: BenchDevice[], workers: number, frozen: boolean): BenchDevice[][] {
+  if (!frozen) return splitEvenly(devices, workers);
+  const k = Math.max(1, Math.round(devices.length / 100));
+  return [...splitEvenly(devices.slice(0, -k), workers), devices.slice(-k)];
+}
+
+function receipts(reports: WorkerReport[], sentAt: EpochMs) {
+  return reports.flatMap((r) => r.receivedAt.filter((t) => !Number.isNaN(t)).map((t) => t - sentAt));
+}
+
+async function runLoa(n: number, instances: number, frozen: boolean, args: ScenarioArgs): Promise<FanoutRun> {
+  const { loa, devices } = await LoaDeployment.start({ database: 'loa_bench_fanout', devices: n, instances });
+  const groups = groupsOf(devices, args.workers, frozen);
+  const live = frozen ? groups.length - 1 : groups.length;
+  const liveDevices = groups.slice(0, live).reduce((s, g) => s + g.length, 0);
+  const fleet = new Fleet(groups);
+  try {
+    const bulletinId = await loa.operator.approvedBulletin();
+    // Group i connects to instance i % instances; the frozen group goes to the first.
+    await fleet.connect(loa.instances.map((i) => i.mqttUrl), { concurrency: args.concurrency });
+    await waitFor(`${n} devices online`, async () => (await loa.countState('online')) >= n, 10 * 60_000, 500);
+    for (const pid of loa.pids) await settle(pid);
+    if (frozen) fleet.signal(live, 'SIGSTOP');
+    const background = await backgroundLoad([...loa.pids, ...fleet.pids]);
+
+    const meter = cpuMeter(loa.pids, fleet.pids);
+    let recordedAt: EpochMs | null = null;
+    let recorded = 0;
+    const polling = (async () => {
+      const deadline = Date.now() + RUN_TIMEOUT_MS;
+      while (Date.now() < deadline) {
+        const { rows } = await loa.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM deliveries WHERE status = 'delivered'`);
+        recorded = rows[0].n;
+        if (recorded >= liveDevices) return void (recordedAt = epochNow());
+        await sleep(POLL_MS);
+      }
+    })();
+    await fetch(`${loa.operator.baseUrl}/health`); // a warm keep-alive connection: the POST pays no handshake
+    const sentAt = epochNow();
+    await loa.operator.call('POST', '/api/v1/broadcasts', { bulletinId, targets: { areaCodes: [PROVINCE] }, schedule: { kind: 'now' }, priority: 'emergency' });
+    const postMs = round(epochNow() - sentAt);
+    const liveGroups = groups.slice(0, live).map((_, i) => i);
+    if (!(await fleet.allDone('acked', RUN_TIMEOUT_MS, liveGroups))) log(`not every live device received and acked within ${RUN_TIMEOUT_MS / 1000} s`);
+    await polling;
+    const cpu = meter();
+    const reports = await fleet.reports(liveGroups);
+    let frozenReceived = 0;
+    if (frozen) {
+      fleet.signal(live, 'SIGCONT');
+      const [report] = await fleet.reports([live]);
+      frozenReceived = report.receivedAt.filter((t) => !Number.isNaN(t) && t < recordedAt!).length;
+    }
+    return {
+      broker: 'Loa',
+      devices: n,
+      instances,
+      frozen: frozen ? groups[live].length : 0,
+      postMs,
+      receipt: spread(receipts(reports, sentAt)),
+      frozenReceived,
+      acksMs: recordedAt === null ? null : round(recordedAt - sentAt),
+      acks: recorded,
+      duplicates: reports.reduce((s, r) => s + r.duplicates, 0),
+      cpu,
+      background,
+      sample: reports.find((r) => r.sample)?.sample ?? null,
+    };
+  } finally {
+    await fleet.stop();
+    await loa.stop();
+  }
+}
+
+async function runMosquitto(n: number, payload: string, args: ScenarioArgs): Promise<FanoutRun> {
+  // One subscriber is sent every device's ack at once; Mosquitto's default queue (1000) would drop most.
+  const mosquitto = await startMosquitto(2 * n + 1000);
+  const fleet = new Fleet(splitEvenly(anonymousDevices(n), args.workers));
+  const publisher = await mqtt.connectAsync(mosquitto.url, { clientId: 'bench-publisher', reconnectPeriod: 0 });
+  const acker = await mqtt.connectAsync(mosquitto.url, { clientId: 'bench-acks', reconnectPeriod: 0 });
+  try {
+    let acks = 0;
+    let acksAt: EpochMs | null = null;
+    acker.on('message', () => {
+      if (++acks === n) acksAt = epochNow();
+    });
+    await acker.subscribeAsync('loa/v1/devices/+/acks', { qos: 1 });
+    await fleet.connect([mosquitto.url], { concurrency: args.concurrency });
+    const background = await backgroundLoad([mosquitto.pid, ...fleet.pids]);
+    const meter = cpuMeter([mosquitto.pid], fleet.pids);
+    const sentAt = epochNow();
+    publisher.publish(areaCommandsTopic(PROVINCE), payload, { qos: 1 });
+    const complete = await fleet.allDone('acked', RUN_TIMEOUT_MS);
+    await waitFor('all acks at the subscriber', async () => acks >= n, complete ? 10_000 : 0, 20).catch(() => undefined);
+    const cpu = meter();
+    const reports = await fleet.reports();
+    return {
+      broker: 'Mosquitto',
+      devices: n,
+      instances: 1,
+      frozen: 0,
+      postMs: null,
+      receipt: spread(receipts(reports, sentAt)),
+      frozenReceived: 0,
+      acksMs: acksAt === null ? null : round(acksAt - sentAt),
+      acks,
+      duplicates: reports.reduce((s, r) => s + r.duplicates, 0),
+      cpu,
+      background,
+      sample: null,
+    };
+  } finally {
+    await fleet.stop();
+    await Promise.all([publisher.endAsync(true), acker.endAsync(true)]);
+    await mosquitto.stop();
+  }
+}
+
+export const emergencyFanout: Scenario = {
+  name: 'fanout',
+  title: 'Emergency fan-out',
+  async run(args) {
+    const counts = args.devices ?? (args.quick ? [500] : [1000, 10_000]);
+    const cluster = clusterModeAvailable();
+    const setups = [
+      { instances: 1, frozen: false },
+      { instances: 1, frozen: true },
+      ...(cluster ? [{ instances: 2, frozen: false }, { instances: 2, frozen: true }] : []),
+    ];
+    const runs: FanoutRun[] = [];
+    for (const n of counts) {
+      let sample: string | null = null;
+      for (const { instances, frozen } of setups) {
+        log(`fan-out: ${n} devices, ${instances} instance(s)${frozen ? ', 1% frozen' : ''}`);
+        const run = await runLoa(n, instances, frozen, args);
+        sample ??= run.sample;
+        runs.push(run);
+      }
+      log(`fan-out: ${n} devices through Mosquitto`);
+      runs.push(await runMosquitto(n, sample!, args));
+    }
+    const reference = (n: number) => runs.find((r) => r.broker === 'Mosquitto' && r.devices === n)!;
+    const label = (r: FanoutRun) => (r.broker === 'Loa' ? `Loa × ${r.instances}${r.frozen ? `, ${r.frozen} frozen` : ''}` : `Mosquitto (reference)`);
+    const rows = runs.map((r) => [
+      r.devices,
+      label(r),
+      r.postMs ?? '—',
+      showSpread(r.receipt),
+      `${r.receipt.n} / ${r.devices - r.frozen}`,
+      r.broker === 'Loa' ? round(r.receipt.max / reference(r.devices).receipt.max, 2) : '1',
+      r.acksMs === null ? `not reached (${r.acks})` : r.acksMs,
+      r.frozen ? r.frozenReceived : '—',
+      r.duplicates,
+      `${r.cpu.server} / ${r.cpu.clients} / ${r.cpu.rest}`,
+      r.background,
+    ]);
+    const verdicts = runs
+      .filter((r) => r.broker === 'Loa' && r.devices >= 10_000)
+      .map((r) => {
+        const ratio = round(r.receipt.max / reference(r.devices).receipt.max, 2);
+        const all = r.receipt.n === r.devices - r.frozen;
+        return `- ${label(r)}, ${r.devices} devices: p99 ${r.receipt.p99} ms < 2 s — ${verdict(all && r.receipt.p99 < 2000)}; all reached in ${r.receipt.max} ms = ${ratio} × Mosquitto's ${reference(r.devices).receipt.max} ms (target ≤ 1.5×) — ${verdict(all && ratio <= 1.5)}.`;
+      });
+    return {
+      options: { devices: counts, workers: args.workers, concurrency: args.concurrency, cluster },
+      data: runs.map((r) => ({ ...r, sample: undefined })),
+      markdown: [
+        `One emergency \`now\` broadcast to province ${PROVINCE} (10 districts × 10 communes, devices spread evenly); each device subscribed QoS 1 to its own and its 3 areas' command topics, and acks the play QoS 1. Times in ms from the moment the POST (for Mosquitto: one QoS 1 publish of the same bytes on the province topic) was sent; receipt p50 / p99 / max over the devices not frozen. "All acks" is when a poll of Postgres every ${POLL_MS} ms first counted every non-frozen delivery \`delivered\` (Mosquitto: when one subscriber to \`loa/v1/devices/+/acks\` had them all). Frozen: 1% of the devices in a client process SIGSTOPped once they were subscribed, so they hold their connection but read nothing. ${args.workers} client processes on the same cores.${cluster ? ' Two instances: CLUSTER=true, same Postgres and Redis prefix, client processes alternate between the instances (the frozen one on the first), the POST goes to the first.' : ' **Two instances not run: this build has no cluster mode (AppConfig knows no CLUSTER).**'}`,
+        '',
+        table(
+          ['devices', 'broker', 'POST answered (ms)', 'received p50 / p99 / max (ms)', 'received', 'max ÷ Mosquitto max', 'all acks (ms)', 'frozen that got it', 'duplicates', 'CPU broker / clients / rest (% of a core)', 'background before (% of a core)'],
+          ['---:', '---', '---:', '---', '---:', '---:', '---:', '---:', '---:', '---', '---:'],
+          rows,
+        ),
+        '',
+        ...verdicts,
+      ].join('\n'),
+    };
+  },
+};
