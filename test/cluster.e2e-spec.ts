@@ -1,16 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { Job } from 'bullmq';
+import { Redis } from 'ioredis';
 import type { MqttClient } from 'mqtt';
 import { BrokerService } from '../src/broker/broker.service.js';
 import type { SchedulePayload } from '../src/broker/payloads.js';
 import { deviceTopic } from '../src/broker/topics.js';
+import { DeviceGateway } from '../src/devices/device-gateway.service.js';
 import { LivenessProcessor } from '../src/devices/liveness/liveness.processor.js';
+import { RedisService } from '../src/redis/redis.module.js';
 import { JOBS } from '../src/queues/queues.js';
 import { anApprovedBulletin } from './support/bulletins.js';
 import { aDevice, closed, connect, dropLink, nextMessage, subscribe, type ProvisionedDevice } from './support/devices.js';
 import { anAreaTree } from './support/factories.js';
 import { TestFirmware } from './support/firmware.js';
-import { eventually, startTestApp, type TestApp } from './support/test-app.js';
+import { eventually, REDIS_URL, startTestApp, type TestApp } from './support/test-app.js';
 
 /** Instances in one process would share the default `<hostname>-<pid>` broker id; a cluster needs them unique. */
 const instance = (id: string) => ({ CLUSTER: 'true', BROKER_ID: `loa-${id}`, OFFLINE_GRACE_S: '2', LIVENESS_SWEEP_S: '1' });
@@ -151,6 +154,34 @@ describe('Loa as a cluster of instances', () => {
     expect(JSON.parse((await queued).toString())).toEqual(command);
   });
 
+  it('keeps what speakers send off Redis, and subscribes to no pattern but Aedes\' own $SYS ones', async () => {
+    const channels = `${a.config.REDIS_PREFIX}:mqtt:`;
+    const monitor = new Redis(REDIS_URL);
+    const seen: string[] = [];
+    monitor.on('pmessage', (_pattern: string, channel: string) => seen.push(channel.slice(channels.length)));
+    await monitor.psubscribe(`${channels}*`);
+    const { commune } = await anAreaTree(a);
+    const device = await aDevice(a, { areaCode: commune });
+    const speaker = await online(a, device, [commune]);
+
+    await speaker.heartbeat(1);
+    await speaker.report('started', randomUUID());
+    await speaker.ack(randomUUID());
+    // Published after them on the same connection: once it shows, they would have.
+    await a.app.get(BrokerService).publish(deviceTopic(device.code, 'commands'), { id: randomUUID(), type: 'sync' });
+    await eventually(async () => seen.includes(deviceTopic(device.code, 'commands')));
+
+    try {
+      expect(seen.filter((topic) => topic.startsWith('$loa') || /\/(heartbeat|events|acks)$/.test(topic))).toEqual([]);
+      const connections = ((await a.app.get(RedisService).client.client('LIST')) as string).split('\n').filter((line) => line.includes(` name=${a.config.REDIS_PREFIX}:mqtt-sub:`));
+      expect(connections).toHaveLength(2);
+      // $SYS/+/heartbeat, /birth, /new/clients (Aedes) and $SYS/sub/+ (the persistence).
+      for (const line of connections) expect(line).toMatch(/ psub=4 /);
+    } finally {
+      monitor.disconnect();
+    }
+  });
+
   it('runs the liveness sweep once per tick across both instances', async () => {
     const ticks: { instance: string; id: string }[] = [];
     const listeners = (['a', 'b'] as const).map((instance) => {
@@ -173,7 +204,7 @@ describe('Loa as a cluster of instances', () => {
     for (let i = 1; i < sorted.length; i++) expect(sorted[i] - sorted[i - 1]).toBeGreaterThanOrEqual(1000);
   });
 
-  it('marks offline only the speakers of an instance that goes away, and they come back on another', async () => {
+  it('marks offline only the speakers of an instance that shuts down, after the grace period, and they come back on another', async () => {
     const c = await startTestApp(instance('c'), { joining: a });
     const { commune } = await anAreaTree(a);
     const leaving = [await aDevice(a, { areaCode: commune }), await aDevice(a, { areaCode: commune })];
@@ -194,5 +225,24 @@ describe('Loa as a cluster of instances', () => {
       expect(await history(device.code)).toEqual(['online:connected', 'offline:disconnected', 'online:connected']);
     }
     expect(await history(staying.code)).toEqual(['online:connected']);
+  });
+
+  it('leaves the speakers of an instance that dies to their heartbeat deadline, unless they reconnect elsewhere first', async () => {
+    const c = await startTestApp({ ...instance('c'), HEARTBEAT_INTERVAL_S: '2' }, { joining: a });
+    const { commune } = await anAreaTree(a);
+    const silent = await aDevice(a, { areaCode: commune });
+    const returning = await aDevice(a, { areaCode: commune });
+    for (const device of [silent, returning]) await link(c, device);
+    await eventually(async () => (await Promise.all([silent, returning].map((d) => stateOf(d.code)))).every((s) => s === 'online'));
+
+    // A process that dies records nothing: no disconnect reaches Redis.
+    c.app.get(DeviceGateway).onDisconnected = () => undefined;
+    await c.close();
+    await link(b, returning);
+
+    await eventually(async () => (await stateOf(silent.code)) === 'offline', 15_000);
+    expect(await history(silent.code)).toEqual(['online:connected', 'offline:heartbeat-timeout']);
+    expect(await stateOf(returning.code)).toBe('online');
+    expect(await history(returning.code)).toEqual(['online:connected']);
   });
 });

@@ -79,7 +79,7 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
   async onApplicationBootstrap(): Promise<void> {
     const hooks = this.hooks;
     if (!hooks) throw new Error('BrokerService: no device hooks attached before bootstrap');
-    if (this.config.CLUSTER === 'true') this.cluster = createClusterBackend(this.config.REDIS_URL, this.config.REDIS_PREFIX);
+    if (this.config.CLUSTER === 'true') this.cluster = createClusterBackend(this.config.REDIS_URL, this.config.REDIS_PREFIX, this.config.BROKER_ID);
     this.aedes = await Aedes.createBroker({
       id: this.config.BROKER_ID,
       ...(this.cluster ? { mq: this.cluster.mq, persistence: this.cluster.persistence } : {}),

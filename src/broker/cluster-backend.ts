@@ -34,11 +34,13 @@ export interface ClusterBackend {
  * and clean=false sessions live in Redis (keys `{prefix}:mqtt:*`), so a speaker that
  * reconnects to another instance finds its Schedule, DeviceConfig and queued commands.
  */
-export function createClusterBackend(redisUrl: string, prefix: string): ClusterBackend {
+export function createClusterBackend(redisUrl: string, prefix: string, brokerId: string): ClusterBackend {
+  // Named so that `CLIENT LIST` tells an operator which instance and role each connection has.
+  const name = (role: string) => `${prefix}:mqtt-${role}:${brokerId}`;
   // No ready check on the subscriber: after a reconnect ioredis would send INFO on a
   // connection in subscriber mode, which Redis refuses; ioredis resubscribes by itself.
-  const subConn = new Redis(redisUrl, { enableReadyCheck: false });
-  const pubConn = new Redis(redisUrl, { enableAutoPipelining: true });
+  const subConn = new Redis(redisUrl, { enableReadyCheck: false, connectionName: name('sub') });
+  const pubConn = new Redis(redisUrl, { enableAutoPipelining: true, connectionName: name('pub') });
   const mq = new MQEmitterRedisPrefix(`${prefix}:mqtt:`, {
     subConn,
     pubConn,
@@ -59,7 +61,7 @@ export function createClusterBackend(redisUrl: string, prefix: string): ClusterB
     if (cb) process.nextTick(cb);
     return mq;
   };
-  const persistenceConn = new Redis(redisUrl, { keyPrefix: `${prefix}:mqtt:` });
+  const persistenceConn = new Redis(redisUrl, { keyPrefix: `${prefix}:mqtt:`, connectionName: name('store') });
   const persistence = aedesPersistenceRedis({ conn: persistenceConn, packetTTL: () => QUEUED_PACKET_TTL_S });
   return {
     mq,
