@@ -2,7 +2,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { BenchDevice, FromWorker, ToWorker, WorkerReport } from './fleet-worker.js';
-import { sleep } from './support.js';
+import { sleep, track } from './support.js';
 
 const WORKER_SCRIPT = fileURLToPath(new URL('./fleet-worker.js', import.meta.url));
 
@@ -19,7 +19,7 @@ export class Fleet {
 
   constructor(readonly groups: BenchDevice[][]) {
     // The open-files limit is inherited: the runner raised it to the hard limit for itself.
-    this.workers = groups.map(() => fork(WORKER_SCRIPT, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    this.workers = groups.map(() => track(fork(WORKER_SCRIPT, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })));
     const when = (w: ChildProcess, type: 'acked' | 'started') => this.next(w, type).then(() => true, () => false);
     this.finished = this.workers.map((w) => ({ acked: when(w, 'acked'), started: when(w, 'started') }));
   }

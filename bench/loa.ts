@@ -51,8 +51,21 @@ export class LoaDeployment {
    * A fresh database named `database`, migrated and holding `devices` devices spread over
    * the communes of province 99, then `instances` Loa processes (CLUSTER=true when more
    * than one). `env` overrides Loa's configuration.
+   *
+   * `provision: 'before-boot'` is a restart: Loa loads every credential and publishes every
+   * device's retained config at boot, and each SUBSCRIBE then scans all retained messages
+   * (the in-memory Aedes persistence matches every pattern against every retained topic), so
+   * connecting N devices costs O(N²). 'after-boot' inserts them once Loa runs: no retained
+   * config exists for them, credentials load on first CONNECT, and connecting is quick —
+   * for the scenarios that measure something else.
    */
-  static async start(options: { database: string; devices: number; instances?: number; env?: Record<string, string> }): Promise<{ loa: LoaDeployment; devices: BenchDevice[] }> {
+  static async start(options: {
+    database: string;
+    devices: number;
+    provision: 'before-boot' | 'after-boot';
+    instances?: number;
+    env?: Record<string, string>;
+  }): Promise<{ loa: LoaDeployment; devices: BenchDevice[] }> {
     const { database, instances = 1, env = {} } = options;
     await withAdmin(async (c) => {
       await c.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
@@ -65,12 +78,14 @@ export class LoaDeployment {
     const loa = new LoaDeployment(database, `${database}_${Date.now()}`, mkdtempSync(join(tmpdir(), 'loa-bench-media-')));
     try {
       await loa.db.connect();
-      const devices = await provision(loa.db, options.devices);
+      const early = options.provision === 'before-boot' ? await provision(loa.db, options.devices) : null;
       for (let i = 0; i < instances; i++) {
         await loa.boot({ ...(instances > 1 ? { CLUSTER: 'true' } : {}), ...env }, i);
       }
       loa.operator.baseUrl = loa.instances[0].baseUrl;
       await loa.operator.login();
+      // Before any device tries to connect: Loa remembers unknown codes for a while.
+      const devices = early ?? (await provision(loa.db, options.devices));
       return { loa, devices };
     } catch (err) {
       await loa.stop();

@@ -20,7 +20,7 @@ import { heartbeatIngest } from './scenarios/heartbeat-ingest.js';
 import { offlineDetection } from './scenarios/offline-detection.js';
 import type { Scenario } from './scenarios/scenario.js';
 import { scheduleAccuracy } from './scenarios/schedule-accuracy.js';
-import { log } from './support.js';
+import { killChildren, log } from './support.js';
 
 const SCENARIOS: Scenario[] = [connectStorm, heartbeatIngest, emergencyFanout, offlineDetection, scheduleAccuracy];
 
@@ -56,6 +56,13 @@ async function main(): Promise<void> {
   if (devices?.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--devices must be positive integers, got ${values.devices}`);
   const args = { quick: values.quick, devices, workers: Number(values.workers), concurrency: Number(values.concurrency) };
   ensureFileLimit();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: ending Loa, the brokers and the clients (their databases and Redis keys stay)`);
+      killChildren();
+      process.exit(130);
+    });
+  }
   for (const scenario of chosen) {
     const env = await environment();
     log(`${scenario.title} (load average ${env.loadBefore})`);

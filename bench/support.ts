@@ -11,6 +11,19 @@ export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const CLK_TCK = 100;
 const PAGE_SIZE = 4096;
 
+/** Every child process a benchmark started, so an interrupted run can end them (`killChildren`). */
+const children = new Set<ChildProcess>();
+
+export function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+export function killChildren(): void {
+  for (const child of children) child.kill('SIGKILL');
+}
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 export const log = (line: string) => console.log(`[bench] ${line}`);
@@ -139,6 +152,7 @@ export function spawnWithFileLimit(
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  track(child);
   for (const stream of [child.stdout!, child.stderr!]) {
     let rest = '';
     stream.on('data', (chunk: Buffer) => {

@@ -19,6 +19,9 @@ interface StormRun {
   /** First CONNECT sent → last CONNACK. */
   connectS: number;
   connectsPerS: number;
+  /** Connects/s over the first and over the last tenth of the devices to get their CONNACK. */
+  firstTenthPerS: number;
+  lastTenthPerS: number;
   /** First CONNECT sent → Postgres lists every device online (Loa only). */
   allOnlineS: number | null;
   idleRssMiB: number;
@@ -34,7 +37,7 @@ function fdBudget(): number {
   return Math.max(1000, Math.floor((hard - 1000) / 1000) * 1000);
 }
 
-const lastConnack = (reports: WorkerReport[]) => Math.max(...reports.flatMap((r) => r.connackAt.filter((t) => !Number.isNaN(t))));
+const connacks = (reports: WorkerReport[]) => reports.flatMap((r) => r.connackAt.filter((t) => !Number.isNaN(t))).sort((a, b) => a - b);
 
 async function storm(broker: string, pid: number, fleet: Fleet, url: string[], args: ScenarioArgs, n: number) {
   const background = await backgroundLoad([pid, ...fleet.pids]);
@@ -42,9 +45,13 @@ async function storm(broker: string, pid: number, fleet: Fleet, url: string[], a
   const meter = cpuMeter([pid], fleet.pids);
   const sentAt = epochNow();
   await fleet.connect(url, { concurrency: args.concurrency });
-  const connectS = (lastConnack(await fleet.reports()) - sentAt) / 1000;
+  const at = connacks(await fleet.reports());
+  const connectS = (at[at.length - 1] - sentAt) / 1000;
+  const tenth = Math.max(1, Math.floor(at.length / 10));
+  const firstTenthPerS = tenth / ((at[tenth - 1] - sentAt) / 1000);
+  const lastTenthPerS = tenth / Math.max(0.001, (at[at.length - 1] - at[at.length - tenth]) / 1000);
   log(`${broker}: ${n} connected in ${connectS.toFixed(1)} s`);
-  return { background, idle, meter, sentAt, connectS };
+  return { background, idle, meter, sentAt, connectS, firstTenthPerS, lastTenthPerS };
 }
 
 async function measure(broker: string, pid: number, n: number, s: Awaited<ReturnType<typeof storm>>, allOnlineS: number | null): Promise<StormRun> {
@@ -56,6 +63,8 @@ async function measure(broker: string, pid: number, n: number, s: Awaited<Return
     devices: n,
     connectS: round(s.connectS),
     connectsPerS: Math.round(n / s.connectS),
+    firstTenthPerS: Math.round(s.firstTenthPerS),
+    lastTenthPerS: Math.round(s.lastTenthPerS),
     allOnlineS: allOnlineS === null ? null : round(allOnlineS),
     idleRssMiB: round(s.idle / 2 ** 20),
     rssMiB: round(rss / 2 ** 20),
@@ -66,7 +75,7 @@ async function measure(broker: string, pid: number, n: number, s: Awaited<Return
 }
 
 async function runLoa(n: number, args: ScenarioArgs): Promise<StormRun> {
-  const { loa, devices } = await LoaDeployment.start({ database: 'loa_bench_storm', devices: n });
+  const { loa, devices } = await LoaDeployment.start({ database: 'loa_bench_storm', devices: n, provision: 'before-boot' });
   const fleet = new Fleet(splitEvenly(devices, args.workers));
   try {
     const pid = loa.pids[0];
@@ -108,6 +117,7 @@ export const connectStorm: Scenario = {
         r.broker,
         r.connectS,
         r.connectsPerS,
+        `${r.firstTenthPerS} / ${r.lastTenthPerS}`,
         r === loa ? round(loa.connectsPerS / mosquitto.connectsPerS, 2) : '1',
         r.allOnlineS ?? '—',
         `${r.idleRssMiB} → ${r.rssMiB}`,
@@ -124,11 +134,13 @@ export const connectStorm: Scenario = {
       options: { devices: counts, workers: args.workers, concurrency: args.concurrency },
       data: runs,
       markdown: [
-        `Devices provisioned in Postgres before Loa boots, each with its own secret (scrypt, the device cost profile); ${args.workers} client processes on the same cores, ${args.concurrency} CONNECTs in flight in each; every client subscribes QoS 1 to its own and its 3 areas' command topics after CONNACK. Mosquitto takes the same clients without credentials.`,
+        `A restart: devices provisioned in Postgres before Loa boots, each with its own secret (scrypt, the device cost profile), so Loa loads every credential and publishes every device's retained config at boot. ` +
+        `Aedes' in-memory persistence matches each SUBSCRIBE pattern against every retained topic, so each connect costs in proportion to the fleet (compare the first and last tenth). ` +
+        `${args.workers} client processes on the same cores, ${args.concurrency} CONNECTs in flight in each; every client subscribes QoS 1 to its own and its 3 areas' command topics after CONNACK. Mosquitto takes the same clients without credentials.`,
         '',
         table(
-          ['devices', 'broker', 'connect (s)', 'connects/s', 'ratio to Mosquitto', 'all online in Postgres (s)', 'RSS idle → connected (MiB)', 'RSS per device (KiB)', 'CPU broker / clients / rest (% of a core)', 'background before (% of a core)'],
-          ['---:', '---', '---:', '---:', '---:', '---:', '---', '---:', '---', '---:'],
+          ['devices', 'broker', 'connect (s)', 'connects/s', 'connects/s first / last tenth', 'ratio to Mosquitto', 'all online in Postgres (s)', 'RSS idle → connected (MiB)', 'RSS per device (KiB)', 'CPU broker / clients / rest (% of a core)', 'background before (% of a core)'],
+          ['---:', '---', '---:', '---:', '---', '---:', '---:', '---', '---:', '---', '---:'],
           rows,
         ),
         '',

@@ -13,7 +13,7 @@ import { epochNow, type BenchDevice, type EpochMs, type WorkerReport } from '../
 import { anonymousDevices, clusterModeAvailable, LoaDeployment, PROVINCE } from '../loa.js';
 import { startMosquitto } from '../mosquitto.js';
 import { backgroundLoad, cpuMeter, log, round, settle, showSpread, sleep, spread, waitFor, type CpuShares, type Spread } from '../support.js';
-import { table, verdict, type Scenario, type ScenarioArgs } from './scenario.js';
+import { PROVISIONED_AFTER_BOOT, table, verdict, type Scenario, type ScenarioArgs } from './scenario.js';
 
 const POLL_MS = 50;
 /** From the POST to the last ack, after which a run is called incomplete. */
@@ -51,7 +51,7 @@ function receipts(reports: WorkerReport[], sentAt: EpochMs) {
 }
 
 async function runLoa(n: number, instances: number, frozen: boolean, args: ScenarioArgs): Promise<FanoutRun> {
-  const { loa, devices } = await LoaDeployment.start({ database: 'loa_bench_fanout', devices: n, instances });
+  const { loa, devices } = await LoaDeployment.start({ database: 'loa_bench_fanout', devices: n, provision: 'after-boot', instances });
   const groups = groupsOf(devices, args.workers, frozen);
   const live = frozen ? groups.length - 1 : groups.length;
   const liveDevices = groups.slice(0, live).reduce((s, g) => s + g.length, 0);
@@ -206,7 +206,7 @@ export const emergencyFanout: Scenario = {
       options: { devices: counts, workers: args.workers, concurrency: args.concurrency, cluster },
       data: runs.map((r) => ({ ...r, sample: undefined })),
       markdown: [
-        `One emergency \`now\` broadcast to province ${PROVINCE} (10 districts × 10 communes, devices spread evenly); each device subscribed QoS 1 to its own and its 3 areas' command topics, and acks the play QoS 1. Times in ms from the moment the POST (for Mosquitto: one QoS 1 publish of the same bytes on the province topic) was sent; receipt p50 / p99 / max over the devices not frozen. "All acks" is when a poll of Postgres every ${POLL_MS} ms first counted every non-frozen delivery \`delivered\` (Mosquitto: when one subscriber to \`loa/v1/devices/+/acks\` had them all). Frozen: 1% of the devices in a client process SIGSTOPped once they were subscribed, so they hold their connection but read nothing. ${args.workers} client processes on the same cores.${cluster ? ' Two instances: CLUSTER=true, same Postgres and Redis prefix, client processes alternate between the instances (the frozen one on the first), the POST goes to the first.' : ' **Two instances not run: this build has no cluster mode (AppConfig knows no CLUSTER).**'}`,
+        `One emergency \`now\` broadcast to province ${PROVINCE} (10 districts × 10 communes, devices spread evenly); each device subscribed QoS 1 to its own and its 3 areas' command topics, and acks the play QoS 1. Times in ms from the moment the POST (for Mosquitto: one QoS 1 publish of the same bytes on the province topic) was sent; receipt p50 / p99 / max over the devices not frozen. "All acks" is when a poll of Postgres every ${POLL_MS} ms first counted every non-frozen delivery \`delivered\` (Mosquitto: when one subscriber to \`loa/v1/devices/+/acks\` had them all). Frozen: 1% of the devices in a client process SIGSTOPped once they were subscribed, so they hold their connection but read nothing. ${args.workers} client processes on the same cores.${cluster ? ' Two instances: CLUSTER=true, same Postgres and Redis prefix, client processes alternate between the instances (the frozen one on the first), the POST goes to the first.' : ' **Two instances not run: this build has no cluster mode (AppConfig knows no CLUSTER).**'} ${PROVISIONED_AFTER_BOOT}`,
         '',
         table(
           ['devices', 'broker', 'POST answered (ms)', 'received p50 / p99 / max (ms)', 'received', 'max ÷ Mosquitto max', 'all acks (ms)', 'frozen that got it', 'duplicates', 'CPU broker / clients / rest (% of a core)', 'background before (% of a core)'],

@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import { Fleet, splitEvenly } from '../fleet.js';
 import { LoaDeployment } from '../loa.js';
 import { cpuMeter, log, procStat, REDIS_URL, round, settle, sleep, waitFor, type CpuShares } from '../support.js';
-import { table, verdict, type Scenario } from './scenario.js';
+import { PROVISIONED_AFTER_BOOT, table, verdict, type Scenario } from './scenario.js';
 
 const TELEMETRY_FLUSH_MS = 2000;
 const INTERVAL_S = 30;
@@ -106,6 +106,7 @@ export const heartbeatIngest: Scenario = {
     const { loa, devices } = await LoaDeployment.start({
       database: 'loa_bench_heartbeat',
       devices: n,
+      provision: 'after-boot',
       env: { HEARTBEAT_INTERVAL_S: String(INTERVAL_S), TELEMETRY_FLUSH_MS: String(TELEMETRY_FLUSH_MS) },
     });
     const fleet = new Fleet(splitEvenly(devices, args.workers));
@@ -136,7 +137,7 @@ export const heartbeatIngest: Scenario = {
       options: { devices: n, steadySeconds: steadyS, stepSeconds: stepS, workers: args.workers },
       data: { steps, sustainedPerS: sustained, clientBound },
       markdown: [
-        `${n} devices connected; heartbeat interval ${INTERVAL_S} s, telemetry flushed every ${TELEMETRY_FLUSH_MS} ms. The first row is the real load (${n} × 1 per ${INTERVAL_S} s, ${steadyS} s window), then the fleet-wide rate steps up (${stepS} s each) until a step does not keep up. Lags and queue depth are the worst of the second half of each step, sampled every second. A step keeps up when ingest lag < ${MAX_INGEST_LAG_MS} ms, Postgres staleness < ${TELEMETRY_FLUSH_MS + MAX_PERSIST_SLACK_MS} ms, ≤ ${MAX_QUEUED} telemetry batches queued and all devices stay online.`,
+        `${n} devices connected; heartbeat interval ${INTERVAL_S} s, telemetry flushed every ${TELEMETRY_FLUSH_MS} ms. The first row is the real load (${n} × 1 per ${INTERVAL_S} s, ${steadyS} s window), then the fleet-wide rate steps up (${stepS} s each) until a step does not keep up. Lags and queue depth are the worst of the second half of each step, sampled every second. A step keeps up when ingest lag < ${MAX_INGEST_LAG_MS} ms, Postgres staleness < ${TELEMETRY_FLUSH_MS + MAX_PERSIST_SLACK_MS} ms, ≤ ${MAX_QUEUED} telemetry batches queued and all devices stay online. ${PROVISIONED_AFTER_BOOT}`,
         '',
         table(
           ['target (heartbeats/s)', 'sent (/s)', 'ingest lag max (ms)', 'Postgres staleness max (ms)', 'queued batches max', 'online', 'CPU Loa / clients / rest (% of a core)', 'Loa RSS (MiB)', 'kept up'],

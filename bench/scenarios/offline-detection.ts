@@ -8,7 +8,7 @@
 import { Fleet, splitEvenly } from '../fleet.js';
 import { LoaDeployment } from '../loa.js';
 import { log, settle, sleep, spread, waitFor, showSpread, type Spread } from '../support.js';
-import { table, verdict, type Scenario } from './scenario.js';
+import { PROVISIONED_AFTER_BOOT, table, verdict, type Scenario } from './scenario.js';
 
 const GRACE_S = 15;
 const SWEEP_S = 5;
@@ -24,6 +24,7 @@ export const offlineDetection: Scenario = {
     const { loa, devices } = await LoaDeployment.start({
       database: 'loa_bench_offline',
       devices: n,
+      provision: 'after-boot',
       env: { OFFLINE_GRACE_S: String(GRACE_S), LIVENESS_SWEEP_S: String(SWEEP_S) },
     });
     const victims = devices.slice(-k);
@@ -59,7 +60,7 @@ export const offlineDetection: Scenario = {
       options: { devices: n, killed: k, workers: args.workers },
       data,
       markdown: [
-        `${n} devices online, ${k} of them in one client process that is SIGKILLed; Postgres polled every ${POLL_MS} ms for their state. OFFLINE_GRACE_S=${GRACE_S}, LIVENESS_SWEEP_S=${SWEEP_S}: the bound is ${boundS} s. The kernel closes the killed process's sockets, so this measures grace + sweep + recording, not keep-alive expiry.`,
+        `${n} devices online, ${k} of them in one client process that is SIGKILLed; Postgres polled every ${POLL_MS} ms for their state. OFFLINE_GRACE_S=${GRACE_S}, LIVENESS_SWEEP_S=${SWEEP_S}: the bound is ${boundS} s. The kernel closes the killed process's sockets, so this measures grace + sweep + recording, not keep-alive expiry. ${PROVISIONED_AFTER_BOOT}`,
         '',
         table(
           ['devices', 'killed', 'offline after p50 / p99 / max (s)', 'never offline', 'others wrongly offline', 'bound (s)'],

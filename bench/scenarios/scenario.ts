@@ -22,3 +22,7 @@ export const table = (header: string[], align: string[], rows: (string | number)
   [`| ${header.join(' | ')} |`, `|${align.join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 
 export const verdict = (met: boolean) => (met ? '**met**' : '**MISSED**');
+
+/** Said of every scenario whose devices are provisioned after Loa booted (LoaDeployment.start). */
+export const PROVISIONED_AFTER_BOOT =
+  'Devices were inserted by SQL once Loa ran, so it holds no retained config for them and they connect quickly (the connect storm measures a restart).';

@@ -8,7 +8,7 @@
 import { Fleet, splitEvenly } from '../fleet.js';
 import { LoaDeployment, PROVINCE } from '../loa.js';
 import { log, round, settle, showSpread, spread, waitFor } from '../support.js';
-import { table, verdict, type Scenario } from './scenario.js';
+import { PROVISIONED_AFTER_BOOT, table, verdict, type Scenario } from './scenario.js';
 
 export const scheduleAccuracy: Scenario = {
   name: 'schedule',
@@ -16,7 +16,7 @@ export const scheduleAccuracy: Scenario = {
   async run(args) {
     const n = args.devices?.[0] ?? (args.quick ? 500 : 10_000);
     const leadS = args.quick ? 15 : 30;
-    const { loa, devices } = await LoaDeployment.start({ database: 'loa_bench_schedule', devices: n });
+    const { loa, devices } = await LoaDeployment.start({ database: 'loa_bench_schedule', devices: n, provision: 'after-boot' });
     const fleet = new Fleet(splitEvenly(devices, args.workers));
     try {
       const bulletinId = await loa.operator.approvedBulletin();
@@ -51,7 +51,7 @@ export const scheduleAccuracy: Scenario = {
         options: { devices: n, leadS, workers: args.workers },
         data,
         markdown: [
-          `A \`once\` broadcast to province ${PROVINCE}, posted ${leadS} s ahead of its startAt (on a whole second); every device (minimal firmware, ${args.workers} processes on the same cores) subscribes to its retained schedule and starts the item on a timer at startAt, then publishes \`started\`. Skew is measured on the machine's one clock.`,
+          `A \`once\` broadcast to province ${PROVINCE}, posted ${leadS} s ahead of its startAt (on a whole second); every device (minimal firmware, ${args.workers} processes on the same cores) subscribes to its retained schedule and starts the item on a timer at startAt, then publishes \`started\`. Skew is measured on the machine's one clock. ${PROVISIONED_AFTER_BOOT}`,
           '',
           table(
             ['devices', 'started', '|skew| p50 / p99 / max (ms)', 'skew min … max (ms)', 'schedule arrived before startAt p50 / last device (s)', '`started` recorded by Loa'],
