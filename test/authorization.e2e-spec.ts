@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type request from 'supertest';
+import { DataSource } from 'typeorm';
 import { roleMay, type Permission } from '../src/auth/permissions.js';
 import { USER_ROLES, type UserRole } from '../src/auth/user.entity.js';
 import { anArea } from './support/factories.js';
@@ -13,6 +14,7 @@ import { aUser, type TestUser } from './support/users.js';
  * succeeds inside its district D, and an object of the sibling district S is answered like
  * a missing one (404, or the 400 an unknown reference gets). Admins are unscoped: they
  * succeed on both. A completeness check fails when a route of the app has no row.
+ * Every call to a route that changes something must leave its audit entry, allowed or not.
  */
 
 type Where = 'in' | 'out';
@@ -403,6 +405,9 @@ const ROWS: Row[] = [
     send: (fx, w, auth) => get(fx, `/api/v1/reports/broadcasts?areaCode=${fx.district(w)}&${dayWindow()}`, auth),
   },
 
+  // Audit log: admins only.
+  { route: 'GET /api/v1/audit', access: 'audit:read', ok: 200, send: (fx, _w, auth) => get(fx, '/api/v1/audit?pageSize=5', auth) },
+
   // Live events: a stream, so only its status is read.
   { route: 'GET /api/v1/events', access: 'read', ok: 200, send: (fx, _w, auth) => openStream(fx, '/api/v1/events', auth) },
 
@@ -423,6 +428,36 @@ const ROWS: Row[] = [
   publicGet('GET /dashboard/permissions.json', '/dashboard/permissions.json'),
   publicGet('GET /dashboard/*path', '/dashboard/no-such-file.js', 404),
 ];
+
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+interface AuditRow {
+  username: string | null;
+  status_code: number;
+  outcome: string;
+  action: string;
+}
+
+/** The newest audit entry of `row`'s route: the rows run one at a time, so it is the call just made. */
+async function lastAuditOf(fx: Fixtures, row: Row): Promise<AuditRow | undefined> {
+  const [method, path] = row.route.split(' ');
+  const [entry] = (await fx.t.app
+    .get(DataSource)
+    .query(`SELECT username, status_code, outcome, action FROM audit_log WHERE method = $1 AND route = $2 ORDER BY id DESC LIMIT 1`, [method, path])) as AuditRow[];
+  return entry;
+}
+
+/** Checks the audit entry a mutating call must have left; `who` is the caller (null: no token). */
+async function expectAudited(fx: Fixtures, row: Row, answer: Answer, who: TestUser | null): Promise<void> {
+  if (!MUTATING.has(row.route.split(' ')[0])) return;
+  const entry = await lastAuditOf(fx, row);
+  const outcome = answer.status < 400 ? 'ok' : [401, 403, 429].includes(answer.status) ? 'denied' : 'failed';
+  expect({ route: row.route, status: entry?.status_code, outcome: entry?.outcome }).toEqual({ route: row.route, status: answer.status, outcome });
+  // A password change is made by a user made for it, and a login names the user it tried.
+  if (row.route.endsWith('/auth/password')) return;
+  if (row.route.endsWith('/auth/login')) expect(entry?.username).toBe(fx.users.operator.username);
+  else if (row.access !== 'public') expect(entry?.username).toBe(who?.username ?? null);
+}
 
 function publicGet(route: string, path: string, ok = 200): Row {
   return { route, access: 'public', ok, send: (fx, _w, auth) => get(fx, path, auth) };
@@ -566,6 +601,7 @@ describe('Authorization: every route × every role × in and out of the area sco
 
       const inside = await row.send(fx, 'in', user.auth);
 
+      await expectAudited(fx, row, inside, user);
       if (!permitted(role)) {
         expect([inside.status, inside.body?.error]).toEqual([403, 'forbidden']);
         return;
@@ -586,6 +622,7 @@ describe('Authorization: every route × every role × in and out of the area sco
         const res = await row.send(fx, 'in', null);
 
         expect(res.status).toBe(401);
+        await expectAudited(fx, row, res, null);
       });
     }
   });

@@ -3,6 +3,7 @@ import { Alarm } from '../alarms/alarm.entity.js';
 import { WebhookDelivery } from '../alarms/webhooks/webhook-delivery.entity.js';
 import { Webhook } from '../alarms/webhooks/webhook.entity.js';
 import { Area } from '../areas/area.entity.js';
+import { AuditEntry } from '../audit/audit-entry.entity.js';
 import { RefreshToken } from '../auth/refresh-token.entity.js';
 import { User } from '../auth/user.entity.js';
 import { BroadcastTarget } from '../broadcasts/broadcast-target.entity.js';
@@ -34,4 +35,5 @@ export const ENTITIES = [
   AlarmThreshold,
   Webhook,
   WebhookDelivery,
+  AuditEntry,
 ];

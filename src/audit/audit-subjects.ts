@@ -1,0 +1,103 @@
+/**
+ * What an audited route acts on, read from its route pattern alone, so routes added later
+ * are covered without registering anything: `/api/v1/<collection>[/:param[/<verb or
+ * sub-collection>]]`.
+ */
+
+export interface AuditSubject {
+  /** `bulletin.approve`, `device.create`, `device-command.create`, `auth.login` … */
+  action: string;
+  resourceType: string | null;
+  /** The route parameter naming the resource (`id`, `code`, `areaCode`), when there is one. */
+  param: string | null;
+  /** True when the resource named by `param` is what the call changes (so a before-image is worth reading). */
+  changesParamResource: boolean;
+}
+
+/** Collection segment → resource type. Unlisted collections keep their segment as the type. */
+const RESOURCE_TYPES: Record<string, string> = {
+  areas: 'area',
+  devices: 'device',
+  media: 'media',
+  bulletins: 'bulletin',
+  broadcasts: 'broadcast',
+  users: 'user',
+  alarms: 'alarm',
+  'alarm-thresholds': 'alarm-threshold',
+  webhooks: 'webhook',
+  auth: 'user',
+  commands: 'command',
+  occurrences: 'occurrence',
+};
+
+const VERB_OF_METHOD: Record<string, string> = { POST: 'create', PUT: 'set', PATCH: 'update', DELETE: 'delete' };
+
+/** Segments after a `:param` that name a collection of their own rather than an action. */
+const SUB_COLLECTIONS = new Set(['commands']);
+
+export function auditSubjectOf(method: string, routePath: string): AuditSubject {
+  const segments = routePath.replace(/^\/api\/v1\//, '').split('/').filter(Boolean);
+  const [collection = 'root', second, third] = segments;
+  const type = RESOURCE_TYPES[collection] ?? collection;
+  const byMethod = VERB_OF_METHOD[method] ?? method.toLowerCase();
+  if (collection === 'auth') {
+    return { action: `auth.${second ?? byMethod}`, resourceType: 'user', param: null, changesParamResource: false };
+  }
+  if (second === undefined) return { action: `${type}.${byMethod}`, resourceType: type, param: null, changesParamResource: false };
+  if (!second.startsWith(':')) {
+    // `/areas/import`, `/broadcasts/emergency`, `/media/streams`
+    return { action: `${type}.${second}`, resourceType: type, param: null, changesParamResource: false };
+  }
+  const param = second.slice(1);
+  if (third === undefined) return { action: `${type}.${byMethod}`, resourceType: type, param, changesParamResource: true };
+  if (SUB_COLLECTIONS.has(third)) {
+    const sub = `${type}-${RESOURCE_TYPES[third] ?? third}`;
+    return { action: `${sub}.${byMethod}`, resourceType: sub, param, changesParamResource: false };
+  }
+  return { action: `${type}.${third}`, resourceType: type, param, changesParamResource: true };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * How to read a resource's before-image: one row as JSON, credentials left out. Types not
+ * listed get no before-image (their after-image still tells what happened).
+ */
+export const BEFORE_IMAGES: Record<string, { sql: string; key: 'uuid' | 'code' }> = {
+  area: { key: 'code', sql: `SELECT code, name, level, path FROM areas WHERE code = $1` },
+  device: {
+    key: 'code',
+    sql: `SELECT d.code, d.name, a.code AS "areaCode", d.latitude, d.longitude, d.volume, d.state, d.decommissioned_at AS "decommissionedAt"
+            FROM devices d JOIN areas a ON a.id = d.area_id WHERE d.code = $1`,
+  },
+  media: { key: 'uuid', sql: `SELECT id, kind, title, sha256, bytes, stream_url AS "streamUrl" FROM media WHERE id = $1::uuid` },
+  bulletin: {
+    key: 'uuid',
+    sql: `SELECT id, title, category, status, media_id AS "mediaId", notes, rejection_reason AS "rejectionReason" FROM bulletins WHERE id = $1::uuid`,
+  },
+  broadcast: {
+    key: 'uuid',
+    sql: `SELECT id, bulletin_id AS "bulletinId", priority, state, schedule_kind AS "scheduleKind", start_at AS "startAt", rrule,
+                 target_area_codes AS "targetAreaCodes", target_device_codes AS "targetDeviceCodes"
+            FROM broadcasts WHERE id = $1::uuid`,
+  },
+  user: {
+    key: 'uuid',
+    sql: `SELECT u.id, u.username, u.role, a.code AS "areaCode" FROM users u LEFT JOIN areas a ON a.id = u.area_id WHERE u.id = $1::uuid`,
+  },
+  alarm: {
+    key: 'uuid',
+    sql: `SELECT id, opened_at AS "openedAt", acknowledged_at AS "acknowledgedAt", note, cleared_at AS "clearedAt" FROM alarms WHERE id = $1::uuid`,
+  },
+  'alarm-threshold': {
+    key: 'code',
+    sql: `SELECT a.code AS "areaCode", t.offline_after_s AS "offlineAfterS"
+            FROM areas a LEFT JOIN alarm_thresholds t ON t.area_id = a.id WHERE a.code = $1`,
+  },
+  webhook: { key: 'uuid', sql: `SELECT id, url, events, enabled FROM webhooks WHERE id = $1::uuid` },
+};
+
+/** Whether `value` can be a key of the given kind (a malformed id is the handler's 400, not a query error). */
+export function isKeyOf(kind: 'uuid' | 'code', value: string): boolean {
+  return kind === 'uuid' ? UUID.test(value) : value.length > 0 && value.length <= 64;
+}
