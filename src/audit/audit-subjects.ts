@@ -35,6 +35,9 @@ const VERB_OF_METHOD: Record<string, string> = { POST: 'create', PUT: 'set', PAT
 /** Segments after a `:param` that name a collection of their own rather than an action. */
 const SUB_COLLECTIONS = new Set(['commands']);
 
+/** Segments after a collection that name a kind of its resource rather than an action: `/media/streams`. */
+const KINDS: Record<string, string> = { streams: 'stream' };
+
 export function auditSubjectOf(method: string, routePath: string): AuditSubject {
   const segments = routePath.replace(/^\/api\/v1\//, '').split('/').filter(Boolean);
   const [collection = 'root', second, third] = segments;
@@ -45,8 +48,9 @@ export function auditSubjectOf(method: string, routePath: string): AuditSubject 
   }
   if (second === undefined) return { action: `${type}.${byMethod}`, resourceType: type, param: null, changesParamResource: false };
   if (!second.startsWith(':')) {
-    // `/areas/import`, `/broadcasts/emergency`, `/media/streams`
-    return { action: `${type}.${second}`, resourceType: type, param: null, changesParamResource: false };
+    // `/areas/import`, `/broadcasts/emergency`; `/media/streams` → `media.create-stream`
+    const action = KINDS[second] ? `${type}.${byMethod}-${KINDS[second]}` : `${type}.${second}`;
+    return { action, resourceType: type, param: null, changesParamResource: false };
   }
   const param = second.slice(1);
   if (third === undefined) return { action: `${type}.${byMethod}`, resourceType: type, param, changesParamResource: true };
@@ -70,16 +74,21 @@ export const BEFORE_IMAGES: Record<string, { sql: string; key: 'uuid' | 'code' }
     sql: `SELECT d.code, d.name, a.code AS "areaCode", d.latitude, d.longitude, d.volume, d.state, d.decommissioned_at AS "decommissionedAt"
             FROM devices d JOIN areas a ON a.id = d.area_id WHERE d.code = $1`,
   },
-  media: { key: 'uuid', sql: `SELECT id, kind, title, sha256, bytes, stream_url AS "streamUrl" FROM media WHERE id = $1::uuid` },
+  media: {
+    key: 'uuid',
+    sql: `SELECT m.id, m.kind, m.title, m.sha256, m.bytes, m.stream_url AS "streamUrl", a.code AS "areaCode"
+            FROM media m LEFT JOIN areas a ON a.id = m.area_id WHERE m.id = $1::uuid`,
+  },
   bulletin: {
     key: 'uuid',
-    sql: `SELECT id, title, category, status, media_id AS "mediaId", notes, rejection_reason AS "rejectionReason" FROM bulletins WHERE id = $1::uuid`,
+    sql: `SELECT b.id, b.title, b.category, b.status, b.media_id AS "mediaId", b.notes, b.rejection_reason AS "rejectionReason", a.code AS "areaCode"
+            FROM bulletins b LEFT JOIN areas a ON a.id = b.area_id WHERE b.id = $1::uuid`,
   },
   broadcast: {
     key: 'uuid',
-    sql: `SELECT id, bulletin_id AS "bulletinId", priority, state, schedule_kind AS "scheduleKind", start_at AS "startAt", rrule,
-                 target_area_codes AS "targetAreaCodes", target_device_codes AS "targetDeviceCodes"
-            FROM broadcasts WHERE id = $1::uuid`,
+    sql: `SELECT b.id, b.bulletin_id AS "bulletinId", b.priority, b.state, b.schedule_kind AS "scheduleKind", b.start_at AS "startAt", b.rrule,
+                 b.target_area_codes AS "targetAreaCodes", b.target_device_codes AS "targetDeviceCodes", a.code AS "areaCode"
+            FROM broadcasts b LEFT JOIN areas a ON a.id = b.area_id WHERE b.id = $1::uuid`,
   },
   user: {
     key: 'uuid',
@@ -87,14 +96,19 @@ export const BEFORE_IMAGES: Record<string, { sql: string; key: 'uuid' | 'code' }
   },
   alarm: {
     key: 'uuid',
-    sql: `SELECT id, opened_at AS "openedAt", acknowledged_at AS "acknowledgedAt", note, cleared_at AS "clearedAt" FROM alarms WHERE id = $1::uuid`,
+    sql: `SELECT al.id, d.code AS "deviceCode", al.opened_at AS "openedAt", al.acknowledged_at AS "acknowledgedAt", al.acknowledged_by AS "acknowledgedBy",
+                 al.note, al.cleared_at AS "clearedAt"
+            FROM alarms al JOIN devices d ON d.id = al.device_id WHERE al.id = $1::uuid`,
   },
   'alarm-threshold': {
     key: 'code',
     sql: `SELECT a.code AS "areaCode", t.offline_after_s AS "offlineAfterS"
             FROM areas a LEFT JOIN alarm_thresholds t ON t.area_id = a.id WHERE a.code = $1`,
   },
-  webhook: { key: 'uuid', sql: `SELECT id, url, events, enabled FROM webhooks WHERE id = $1::uuid` },
+  webhook: {
+    key: 'uuid',
+    sql: `SELECT w.id, w.url, w.events, w.enabled, a.code AS "areaCode" FROM webhooks w LEFT JOIN areas a ON a.id = w.area_id WHERE w.id = $1::uuid`,
+  },
 };
 
 /** Whether `value` can be a key of the given kind (a malformed id is the handler's 400, not a query error). */
