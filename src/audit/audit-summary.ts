@@ -24,7 +24,11 @@ export function summarise(value: unknown): unknown {
 
 function bounded(value: unknown, depth: number): unknown {
   if (value === null || typeof value === 'number' || typeof value === 'boolean') return value;
-  if (typeof value === 'string') return value.length > MAX_STRING ? `${value.slice(0, MAX_STRING)}…` : value;
+  if (typeof value === 'string') {
+    // Redacted before it is cut, so a cut cannot leave half a credential unrecognised.
+    const text = redactValue(value);
+    return text.length > MAX_STRING ? `${text.slice(0, MAX_STRING)}…` : text;
+  }
   if (value instanceof Date) return value.toISOString();
   if (typeof value === 'bigint') return value.toString();
   if (depth >= MAX_DEPTH) return Array.isArray(value) ? `[${value.length} items]` : '{…}';
@@ -41,6 +45,17 @@ function bounded(value: unknown, depth: number): unknown {
   }
   // Streams, buffers and other objects a handler may answer with say nothing useful here.
   return `[${(value as object).constructor?.name ?? typeof value}]`;
+}
+
+/**
+ * Credentials that hide in values under innocent keys: the password of a URL
+ * (`https://user:pw@host`, a webhook or stream address), a bearer token, a JWT.
+ */
+function redactValue(value: string): string {
+  return value
+    .replace(/(\/\/[^/:@\s]*):[^/@\s]*@/g, `$1:${REDACTED}@`)
+    .replace(/\bBearer [\w.~+/=-]{8,}/g, `Bearer ${REDACTED}`)
+    .replace(/\beyJ[\w-]+\.[\w-]+\.[\w-]*/g, REDACTED);
 }
 
 /** A JSON-like record: plain objects and DTO instances, not buffers, streams or collections. */
