@@ -68,6 +68,11 @@ export class AuditTrail {
     await this.write(request, subject, { statusCode, outcome: outcomeOf(statusCode), before, after: summarise(response), body: undefined });
   }
 
+  /** Records a call known only by the status it was answered with. */
+  async answered(request: AuditedRequest, subject: AuditSubject, statusCode: number): Promise<void> {
+    await this.write(request, subject, { statusCode, outcome: outcomeOf(statusCode), before: null, after: null, body: undefined });
+  }
+
   async page(query: ListAuditQueryDto): Promise<Page<AuditEntryDto>> {
     const [entries, total] = await this.log.findPage(query);
     return pageOf(entries.map(toAuditEntryDto), total, query);
@@ -83,7 +88,7 @@ export class AuditTrail {
     const responseUser = userOf(result.body);
     const entry = {
       userId: principal?.userId ?? responseUser?.id ?? null,
-      username: principal?.username ?? (subject.action === 'auth.login' ? attemptedUsername(request) : undefined) ?? null,
+      username: principal?.username ?? responseUser?.username ?? (subject.action === 'auth.login' ? attemptedUsername(request) : undefined) ?? null,
       role: principal?.role ?? responseUser?.role ?? null,
       method: request.method,
       route: clip(this.routeOf(request), 200),
@@ -130,9 +135,9 @@ function resourceIdOf(request: AuditedRequest, subject: AuditSubject, body: unkn
 }
 
 /** The user a login or refresh answered with. */
-function userOf(body: unknown): { id?: string; role?: Principal['role'] } | undefined {
+function userOf(body: unknown): { id?: string; username?: string; role?: Principal['role'] } | undefined {
   const user = body && typeof body === 'object' ? (body as { user?: unknown }).user : undefined;
-  return user && typeof user === 'object' ? (user as { id?: string; role?: Principal['role'] }) : undefined;
+  return user && typeof user === 'object' ? (user as { id?: string; username?: string; role?: Principal['role'] }) : undefined;
 }
 
 /** For a login, the name tried (never the password), so failed attempts say whom they aimed at. */

@@ -1,4 +1,3 @@
-import { HTTP_CODE_METADATA } from '@nestjs/common/constants.js';
 import { Inject, Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { catchError, concatMap, from, type Observable } from 'rxjs';
 import { AuditTrail, type AuditedRequest } from './audit-trail.service.js';
@@ -18,13 +17,14 @@ export class AuditInterceptor implements NestInterceptor {
     const request = context.switchToHttp().getRequest<AuditedRequest>();
     if (!this.trail.isAudited(request)) return next.handle();
     const subject = this.trail.subjectOf(request);
-    const declared = Reflect.getMetadata(HTTP_CODE_METADATA, context.getHandler()) as number | undefined;
-    const statusCode = declared ?? (request.method === 'POST' ? 201 : 200);
+    // Nest sets the route's status (its @HttpCode or the method's default) before interceptors
+    // run; a handler using `@Res({ passthrough: true })` may change it, so it is read after.
+    const response = context.switchToHttp().getResponse<{ statusCode: number }>();
     return from(this.trail.beforeImage(request, subject)).pipe(
       concatMap((before) =>
         next.handle().pipe(
           concatMap(async (body: unknown) => {
-            await this.trail.succeeded(request, subject, statusCode, before, body);
+            await this.trail.succeeded(request, subject, response.statusCode, before, body);
             return body;
           }),
           catchError(async (error: unknown) => {
