@@ -165,11 +165,11 @@ const ROWS: Row[] = [
     route: 'POST /api/v1/devices/:code/commands',
     status: 202,
     action: 'device-command.create',
-    resourceType: 'device-command',
+    resourceType: 'device',
     run: async (fx, call) => {
       const code = await fx.device();
       const res = await call('post', `/api/v1/devices/${code}/commands`).send({ type: 'set_volume', volume: 40 });
-      return { res, resourceId: res.body.id, before: null, after: { id: res.body.id, type: 'set_volume' } };
+      return { res, resourceId: code, before: null, after: { id: res.body.id, type: 'set_volume' } };
     },
   },
 

@@ -5,7 +5,7 @@
  */
 
 export interface AuditSubject {
-  /** `bulletin.approve`, `device.create`, `device-command.create`, `auth.login` … */
+  /** `bulletin.approve`, `device.create`, `device-command.create` (on its device), `auth.login` … */
   action: string;
   resourceType: string | null;
   /** The route parameter naming the resource (`id`, `code`, `areaCode`), when there is one. */
@@ -55,8 +55,10 @@ export function auditSubjectOf(method: string, routePath: string): AuditSubject 
   const param = second.slice(1);
   if (third === undefined) return { action: `${type}.${byMethod}`, resourceType: type, param, changesParamResource: true };
   if (SUB_COLLECTIONS.has(third)) {
+    // The resource is the parent the path names (what a filter by device finds); the new
+    // item's own id is in the after-image.
     const sub = `${type}-${RESOURCE_TYPES[third] ?? third}`;
-    return { action: `${sub}.${byMethod}`, resourceType: sub, param, changesParamResource: false };
+    return { action: `${sub}.${byMethod}`, resourceType: type, param, changesParamResource: false };
   }
   return { action: `${type}.${third}`, resourceType: type, param, changesParamResource: true };
 }

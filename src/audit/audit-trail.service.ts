@@ -123,7 +123,8 @@ function outcomeOf(statusCode: number): AuditOutcome {
 
 function resourceIdOf(request: AuditedRequest, subject: AuditSubject, body: unknown, principal: Principal | undefined): string | null {
   if (subject.resourceType === 'user' && subject.action.startsWith('auth.')) return principal?.userId ?? userOf(body)?.id ?? null;
-  if (subject.param && !subject.resourceType?.includes('-')) return request.params?.[subject.param] ?? null;
+  if (subject.param) return request.params?.[subject.param] ?? null;
+  // A creation: the new resource's id or code, as its answer gives it.
   if (body && typeof body === 'object') {
     const { id, code } = body as { id?: unknown; code?: unknown };
     if (typeof id === 'string') return id;
@@ -131,7 +132,7 @@ function resourceIdOf(request: AuditedRequest, subject: AuditSubject, body: unkn
     const nested = (body as { broadcast?: { id?: unknown } }).broadcast?.id;
     if (typeof nested === 'string') return nested;
   }
-  return subject.param ? (request.params?.[subject.param] ?? null) : null;
+  return null;
 }
 
 /** The user a login or refresh answered with. */
