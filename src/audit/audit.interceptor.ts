@@ -4,9 +4,10 @@ import { AuditTrail, type AuditedRequest } from './audit-trail.service.js';
 
 /**
  * Global: records every state-changing call that reaches its route — answered, refused by
- * a pipe (400) or failed in the handler. Calls refused earlier, by the guard (401, 403),
- * are recorded by the guard itself. The entry of a successful call is written before the
- * response leaves.
+ * a pipe (400) or failed in the handler. Calls refused earlier are recorded by the auth
+ * guard (401, 403) or, for a route's own guard, by AuditFallbackMiddleware. The entry of a
+ * successful call is written before the response leaves: an acknowledged change always has
+ * its trail, at the cost of one insert of latency.
  */
 @Injectable()
 export class AuditInterceptor implements NestInterceptor {
