@@ -24,7 +24,7 @@ export interface Environment {
 }
 
 export async function environment(): Promise<Environment> {
-  const postgres = await withAdmin(async (c) => (await c.query<{ v: string }>('SHOW server_version')).rows[0].v).catch(() => '?');
+  const postgres = await withAdmin(async (c) => (await c.query<{ v: string }>(`SELECT current_setting('server_version') AS v`)).rows[0].v).catch(() => '?');
   const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
   const redisVersion = await redis
     .connect()

@@ -54,7 +54,7 @@ export const scheduleAccuracy: Scenario = {
           `A \`once\` broadcast to province ${PROVINCE}, posted ${leadS} s ahead of its startAt (on a whole second); every device (minimal firmware, ${args.workers} processes on the same cores) subscribes to its retained schedule and starts the item on a timer at startAt, then publishes \`started\`. Skew is measured on the machine's one clock. ${PROVISIONED_AFTER_BOOT}`,
           '',
           table(
-            ['devices', 'started', '|skew| p50 / p99 / max (ms)', 'skew min … max (ms)', 'schedule arrived before startAt p50 / last device (s)', '`started` recorded by Loa'],
+            ['devices', 'started', '\\|skew\\| p50 / p99 / max (ms)', 'skew min … max (ms)', 'schedule arrived before startAt p50 / last device (s)', '`started` recorded by Loa'],
             ['---:', '---:', '---', '---', '---', '---:'],
             [[n, skews.length, showSpread(data.absSkewMs), `${data.skewMs.min} … ${data.skewMs.max}`, leadSpread, rows[0].n]],
           ),
