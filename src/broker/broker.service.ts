@@ -10,6 +10,7 @@ import {
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import { AppConfig } from '../config/app-config.js';
 import { RedisService } from '../redis/redis.module.js';
+import { handOffEmits, type Emitter } from './hand-off-emits.js';
 import { createClusterBackend, type ClusterBackend } from './cluster-backend.js';
 import { guardPacketSize, PacketTooLargeError } from './packet-size-guard.js';
 import { DEVICE_CODE_PATTERN, inboundChannelOf, maySubscribe, type DeviceAccess, type DeviceInboundChannel } from './topics.js';
@@ -83,6 +84,12 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
     this.aedes = await Aedes.createBroker({
       id: this.config.BROKER_ID,
       ...(this.cluster ? { mq: this.cluster.mq, persistence: this.cluster.persistence } : {}),
+      // No limit on deliveries in flight (Aedes' default is 100). A delivery to a speaker that
+      // stopped reading waits until its socket drains or BROKER_DRAIN_TIMEOUT_MS passes; with
+      // a limit, a hundred such waits would queue every later message — an emergency to
+      // everyone else — behind one frozen speaker. Memory stays bounded by the drain timeout.
+      // (The cluster's emitter is built with the same setting, in cluster-backend.ts.)
+      concurrency: 0,
       drainTimeout: this.config.BROKER_DRAIN_TIMEOUT_MS,
       keepaliveLimit: 60,
       preConnect: (_client, packet, done) => {
@@ -111,6 +118,9 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
         done(null, null);
       },
     });
+    if (!this.cluster) {
+      handOffEmits((this.aedes as unknown as { mq: Emitter }).mq, (err, topic) => this.logger.warn(`delivery on ${topic} failed: ${err.message}`));
+    }
     this.aedes.on('client', (client) => {
       const session = this.sessions.get(client);
       if (session) hooks.onConnected(session);
