@@ -11,6 +11,7 @@ import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import { AppConfig } from '../config/app-config.js';
 import { RedisService } from '../redis/redis.module.js';
 import { handOffEmits, type Emitter } from './hand-off-emits.js';
+import { indexRetainedByTopic, type RetainedStore } from './retained-topic-index.js';
 import { createClusterBackend, type ClusterBackend } from './cluster-backend.js';
 import { guardPacketSize, PacketTooLargeError } from './packet-size-guard.js';
 import { DEVICE_CODE_PATTERN, inboundChannelOf, maySubscribe, type DeviceAccess, type DeviceInboundChannel } from './topics.js';
@@ -119,6 +120,7 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
       },
     });
     if (!this.cluster) {
+      indexRetainedByTopic((this.aedes as unknown as { persistence: RetainedStore }).persistence);
       handOffEmits((this.aedes as unknown as { mq: Emitter }).mq, (err, topic) => this.logger.warn(`delivery on ${topic} failed: ${err.message}`));
     }
     this.aedes.on('client', (client) => {
