@@ -102,7 +102,7 @@ export class AppConfig {
 
   /** How often the cluster-wide liveness sweep runs. */
   @Transform(toInt) @IsInt() @Min(1) @Max(300)
-  LIVENESS_SWEEP_S = 5;
+  LIVENESS_SWEEP_S = 2;
 
   /** Heartbeat telemetry is buffered this long, then persisted as one batch. */
   @Transform(toInt) @IsInt() @Min(50) @Max(60_000)
