@@ -4,7 +4,6 @@ import { DataSource, Repository } from 'typeorm';
 import type { Area } from '../areas/area.entity.js';
 import { AreasService } from '../areas/areas.service.js';
 import type { Principal } from '../auth/principal.js';
-import { inScope } from '../auth/scope.js';
 import { AppConfig } from '../config/app-config.js';
 import { AlarmThreshold } from './alarm-threshold.entity.js';
 import type { AlarmThresholdDto } from './dto/alarm-threshold.dto.js';
@@ -49,11 +48,8 @@ export class AlarmThresholds {
   }
 
   private async areaInScope(principal: Principal, code: string): Promise<Area> {
-    const area = await this.areas.getByCode(code).catch((err: unknown) => {
-      if (err instanceof NotFoundException) return null;
-      throw err;
-    });
-    if (!area || !inScope(principal, area.path)) throw new NotFoundException({ error: 'not-found', message: `area ${code} not found` });
+    const area = await this.areas.findInScope(code, principal);
+    if (!area) throw new NotFoundException({ error: 'not-found', message: `area ${code} not found` });
     return area;
   }
 }

@@ -62,11 +62,8 @@ export class AlarmsService {
 
   /** An area named in a filter: unknown, or outside the caller's scope, is the same 400. */
   private async filterAreaPath(principal: Principal, code: string): Promise<string> {
-    const area = await this.areas.getByCode(code).catch((err: unknown) => {
-      if (err instanceof NotFoundException) return null;
-      throw err;
-    });
-    if (!area || !inScope(principal, area.path)) throw new BadRequestException({ error: 'unknown-area', message: `area ${code} not found` });
+    const area = await this.areas.findInScope(code, principal);
+    if (!area) throw new BadRequestException({ error: 'unknown-area', message: `area ${code} not found` });
     return area.path;
   }
 }

@@ -28,10 +28,16 @@ export class AreasService {
     return area;
   }
 
+  /** The area with this code if it exists inside the caller's subtree; null for unknown and outside alike. */
+  async findInScope(code: string, principal: Principal): Promise<Area | null> {
+    const area = await this.areas.findOne({ where: { code } });
+    return area && inScope(principal, area.path) ? area : null;
+  }
+
   /** Like getByCode, but an area outside the caller's subtree is answered exactly as an unknown one. */
   async getInScope(code: string, principal: Principal): Promise<Area> {
-    const area = await this.areas.findOne({ where: { code } });
-    if (!area || !inScope(principal, area.path)) throw new NotFoundException(`area ${code} not found`);
+    const area = await this.findInScope(code, principal);
+    if (!area) throw new NotFoundException(`area ${code} not found`);
     return area;
   }
 

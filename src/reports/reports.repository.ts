@@ -46,11 +46,6 @@ const BOUNDS = `bounds AS (SELECT $2::timestamptz AS t0, least($3::timestamptz, 
 export class ReportQueries {
   constructor(@Inject(DataSource) private readonly db: DataSource) {}
 
-  async areaByCode(code: string): Promise<{ code: string; path: string } | null> {
-    const [row] = (await this.db.query(`SELECT code, path FROM areas WHERE code = $1`, [code])) as { code: string; path: string }[];
-    return row ?? null;
-  }
-
   /**
    * Seconds online per device. A device is observed from max(from, its creation) to
    * min(to, now, its decommissioning); its state at the start is the last change at or

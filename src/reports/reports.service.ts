@@ -1,7 +1,8 @@
 import { BadRequestException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { stringify } from 'csv-stringify/sync';
+import { AreasService } from '../areas/areas.service.js';
 import type { Principal } from '../auth/principal.js';
-import { inScope, scopeLikePattern } from '../auth/scope.js';
+import { scopeLikePattern } from '../auth/scope.js';
 import { escapeLike } from '../common/postgres.js';
 import {
   BROADCAST_CSV_COLUMNS,
@@ -25,7 +26,10 @@ export interface CsvReport {
 /** Per-area reports over a period: device uptime, and what played where. */
 @Injectable()
 export class ReportsService {
-  constructor(@Inject(ReportQueries) private readonly queries: ReportQueries) {}
+  constructor(
+    @Inject(ReportQueries) private readonly queries: ReportQueries,
+    @Inject(AreasService) private readonly areas: AreasService,
+  ) {}
 
   async uptime(principal: Principal, query: ReportQueryDto): Promise<UptimeReportDto> {
     const { areaCode, scope } = await this.scopeOf(principal, query);
@@ -88,8 +92,8 @@ export class ReportsService {
     if (!query.areaCode) {
       return { areaCode: principal.role === 'admin' ? null : principal.areaCode, scope: { pathPattern: scopeLikePattern(principal), from, to } };
     }
-    const area = await this.queries.areaByCode(query.areaCode);
-    if (!area || !inScope(principal, area.path)) {
+    const area = await this.areas.findInScope(query.areaCode, principal);
+    if (!area) {
       throw new NotFoundException({ error: 'unknown-area', message: `area ${query.areaCode} not found` });
     }
     return { areaCode: area.code, scope: { pathPattern: `${escapeLike(area.path)}%`, from, to } };
