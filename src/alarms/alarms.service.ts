@@ -5,11 +5,10 @@ import type { Principal } from '../auth/principal.js';
 import { inScope, scopeLikePattern } from '../auth/scope.js';
 import { pageOf, type Page } from '../common/page.js';
 import { escapeLike } from '../common/postgres.js';
+import { isUuid } from '../common/uuid.js';
 import { AlarmNotifier } from './alarm-notifier.service.js';
 import { AlarmsRepository } from './alarms.repository.js';
 import { toAlarmDto, type AcknowledgeAlarmDto, type AlarmDto, type ListAlarmsQueryDto } from './dto/alarm.dto.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** What operators do with alarms: list the ones in their area, acknowledge them. */
 @Injectable()
@@ -41,7 +40,7 @@ export class AlarmsService {
    * looked at it. Acknowledging twice is refused so the first person's note is not lost.
    */
   async acknowledge(principal: Principal, id: string, dto: AcknowledgeAlarmDto): Promise<AlarmDto> {
-    const alarm = UUID.test(id) ? await this.alarms.findById(id) : null;
+    const alarm = isUuid(id) ? await this.alarms.findById(id) : null;
     if (!alarm || !inScope(principal, alarm.area_path)) throw this.notFound(id);
     const announcement = await this.db.transaction(async (em) => {
       const done = await this.alarms.acknowledge(em, id, principal, dto.note || null);

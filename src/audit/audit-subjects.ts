@@ -1,3 +1,5 @@
+import { isUuid } from '../common/uuid.js';
+
 /**
  * What an audited route acts on, read from its route pattern alone, so routes added later
  * are covered without registering anything: `/api/v1/<collection>[/:param[/<verb or
@@ -63,8 +65,6 @@ export function auditSubjectOf(method: string, routePath: string): AuditSubject 
   return { action: `${type}.${third}`, resourceType: type, param, changesParamResource: true };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /**
  * How to read a resource's before-image: one row as JSON, credentials left out. Types not
  * listed get no before-image (their after-image still tells what happened).
@@ -115,5 +115,5 @@ export const BEFORE_IMAGES: Record<string, { sql: string; key: 'uuid' | 'code' }
 
 /** Whether `value` can be a key of the given kind (a malformed id is the handler's 400, not a query error). */
 export function isKeyOf(kind: 'uuid' | 'code', value: string): boolean {
-  return kind === 'uuid' ? UUID.test(value) : value.length > 0 && value.length <= 64;
+  return kind === 'uuid' ? isUuid(value) : value.length > 0 && value.length <= 64;
 }

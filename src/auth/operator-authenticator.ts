@@ -1,6 +1,7 @@
 import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { DataSource } from 'typeorm';
+import { isUuid } from '../common/uuid.js';
 import type { Principal } from './principal.js';
 import type { UserRole } from './user.entity.js';
 
@@ -26,7 +27,6 @@ interface AccountRow {
  */
 const ACCOUNT_CACHE_MS = 5_000;
 const ACCOUNT_CACHE_MAX = 10_000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Reads the operator's `Authorization: Bearer <JWT>` and attaches the Principal to the
@@ -53,7 +53,7 @@ export class OperatorAuthenticator {
     } catch {
       throw invalidToken();
     }
-    if (typeof claims.sub !== 'string' || !UUID.test(claims.sub) || typeof claims.tv !== 'number') throw invalidToken();
+    if (typeof claims.sub !== 'string' || !isUuid(claims.sub) || typeof claims.tv !== 'number') throw invalidToken();
     const account = await this.account(claims.sub);
     // A different version means the password, role or area changed after the token was issued.
     if (!account || account.tokenVersion !== claims.tv) throw invalidToken();

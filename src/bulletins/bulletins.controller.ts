@@ -1,4 +1,4 @@
-import { BadRequestException, Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Patch, Post, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -9,13 +9,9 @@ import {
 } from '@nestjs/swagger';
 import { Requires } from '../auth/permissions.js';
 import { CurrentPrincipal, type Principal } from '../auth/principal.js';
+import { uuidParam } from '../common/uuid.js';
 import { BulletinsService } from './bulletins.service.js';
 import { BulletinDto, CreateBulletinDto, ListBulletinsQueryDto, RejectBulletinDto, UpdateBulletinDto } from './dto/bulletin.dto.js';
-
-/** A malformed id is the caller's mistake, reported like every other validation error. */
-function uuidParam(name: string): ParseUUIDPipe {
-  return new ParseUUIDPipe({ exceptionFactory: () => new BadRequestException({ error: 'validation', message: [`${name} must be a UUID`] }) });
-}
 
 @ApiTags('bulletins')
 @Controller('api/v1/bulletins')

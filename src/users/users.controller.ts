@@ -1,4 +1,4 @@
-import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Inject, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -10,10 +10,9 @@ import {
 } from '@nestjs/swagger';
 import { Requires } from '../auth/permissions.js';
 import { CurrentPrincipal, type Principal } from '../auth/principal.js';
+import { uuidParam } from '../common/uuid.js';
 import { CreateUserDto, ListUsersQueryDto, UpdateUserDto, UserDto } from './dto/user.dto.js';
 import { UsersService } from './users.service.js';
-
-const uuidParam = new ParseUUIDPipe({ exceptionFactory: () => new BadRequestException({ error: 'validation', message: ['id must be a UUID'] }) });
 
 @ApiTags('users')
 @Controller('api/v1/users')
@@ -38,14 +37,14 @@ export class UsersController {
   @Get(':id')
   @ApiOkResponse({ type: UserDto })
   @ApiNotFoundResponse()
-  get(@Param('id', uuidParam) id: string): Promise<UserDto> {
+  get(@Param('id', uuidParam('id')) id: string): Promise<UserDto> {
     return this.users.get(id);
   }
 
   @Patch(':id')
   @ApiOkResponse({ type: UserDto, description: 'a change of role, area or password ends every login of the user' })
   @ApiConflictResponse({ description: 'the last admin cannot be demoted (last-admin)' })
-  update(@Param('id', uuidParam) id: string, @Body() body: UpdateUserDto, @CurrentPrincipal() principal: Principal): Promise<UserDto> {
+  update(@Param('id', uuidParam('id')) id: string, @Body() body: UpdateUserDto, @CurrentPrincipal() principal: Principal): Promise<UserDto> {
     return this.users.update(id, body, principal);
   }
 
@@ -53,7 +52,7 @@ export class UsersController {
   @HttpCode(204)
   @ApiNoContentResponse()
   @ApiConflictResponse({ description: 'deleting yourself (self-delete) or the last admin (last-admin)' })
-  remove(@Param('id', uuidParam) id: string, @CurrentPrincipal() principal: Principal): Promise<void> {
+  remove(@Param('id', uuidParam('id')) id: string, @CurrentPrincipal() principal: Principal): Promise<void> {
     return this.users.remove(id, principal);
   }
 }

@@ -4,6 +4,7 @@ import { Repository } from 'typeorm';
 import type { Area } from '../../areas/area.entity.js';
 import { AreasService } from '../../areas/areas.service.js';
 import { pageOf, type Page, type PageQueryDto } from '../../common/page.js';
+import { isUuid } from '../../common/uuid.js';
 import { ALARM_EVENT_TYPES } from '../alarm-event.js';
 import {
   toWebhookDto,
@@ -14,8 +15,6 @@ import {
 } from './dto/webhook.dto.js';
 import { newWebhookSecret } from './webhook-signature.js';
 import { Webhook } from './webhook.entity.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Webhook registrations. Who receives which event is decided in WebhookDeliveries. */
 @Injectable()
@@ -78,7 +77,7 @@ export class WebhooksService {
 
   /** 404 unless it exists; the deliveries route uses it too. */
   async findOrFail(id: string): Promise<Webhook> {
-    const webhook = UUID.test(id) ? await this.webhooks.findOne({ where: { id }, relations: { area: true } }) : null;
+    const webhook = isUuid(id) ? await this.webhooks.findOne({ where: { id }, relations: { area: true } }) : null;
     if (!webhook) throw new NotFoundException({ error: 'not-found', message: `webhook ${id} not found` });
     return webhook;
   }

@@ -1,6 +1,7 @@
-import { BadRequestException, Controller, Get, Inject, Param, ParseUUIDPipe, Query, Req, Res, StreamableFile } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Query, Req, Res, StreamableFile } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, type Principal } from '../../auth/principal.js';
+import { uuidParam } from '../../common/uuid.js';
 import { AsRunLog } from './as-run-log.service.js';
 import { AsRunEntryDto, AsRunLogQueryDto, OccurrenceDeliveriesDto, OccurrenceDeliveriesQueryDto } from './dto/as-run.dto.js';
 
@@ -12,10 +13,6 @@ interface ClosingResponse {
   once(event: 'close', listener: () => void): unknown;
 }
 
-const occurrenceIdParam = new ParseUUIDPipe({
-  exceptionFactory: () => new BadRequestException({ error: 'validation', message: ['id must be a UUID'] }),
-});
-
 @ApiTags('as-run log')
 @Controller('api/v1')
 export class AsRunLogController {
@@ -24,7 +21,7 @@ export class AsRunLogController {
   @Get('occurrences/:id/deliveries')
   @ApiOkResponse({ type: OccurrenceDeliveriesDto, description: "a page of the occurrence's deliveries, by device code, with counts by status" })
   @ApiNotFoundResponse({ description: "unknown occurrence, or one of a broadcast outside the caller's area" })
-  deliveries(@Param('id', occurrenceIdParam) id: string, @Query() query: OccurrenceDeliveriesQueryDto, @CurrentPrincipal() principal: Principal) {
+  deliveries(@Param('id', uuidParam('id')) id: string, @Query() query: OccurrenceDeliveriesQueryDto, @CurrentPrincipal() principal: Principal) {
     return this.log.deliveriesOfOccurrence(id, query, principal);
   }
 

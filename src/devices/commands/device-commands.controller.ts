@@ -1,14 +1,10 @@
-import { BadRequestException, Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Requires } from '../../auth/permissions.js';
 import { CurrentPrincipal, type Principal } from '../../auth/principal.js';
+import { uuidParam } from '../../common/uuid.js';
 import { DeviceCommands } from './device-commands.service.js';
 import { DeviceCommandDto, IssueCommandDto, IssuedCommandDto, ListCommandsQueryDto } from './dto/device-command.dto.js';
-
-/** A malformed id is the caller's mistake, reported like every other validation error. */
-function uuidParam(name: string): ParseUUIDPipe {
-  return new ParseUUIDPipe({ exceptionFactory: () => new BadRequestException({ error: 'validation', message: [`${name} must be a UUID`] }) });
-}
 
 @ApiTags('devices')
 @Controller('api/v1/devices/:code/commands')
