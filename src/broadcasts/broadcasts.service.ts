@@ -77,15 +77,8 @@ export class BroadcastsService {
    */
   async createEmergency(dto: EmergencyBroadcastDto, principal: Principal): Promise<EmergencyBroadcastResultDto> {
     const now = new Date();
-    const asBroadcast: CreateBroadcastDto = {
-      bulletinId: dto.bulletinId,
-      targets: dto.targets,
-      schedule: { kind: 'now' },
-      priority: 'emergency',
-      volume: dto.volume,
-      durationS: dto.durationS,
-      expiresInS: dto.expiresInS,
-    };
+    // The emergency body is a broadcast body without its schedule and priority, which are fixed.
+    const asBroadcast: CreateBroadcastDto = { ...dto, schedule: { kind: 'now' }, priority: 'emergency' };
     const plan = await this.plan(asBroadcast, principal, now);
     const { bulletin, created } = await this.db.transaction(async (em) => {
       const bulletin = await this.bulletins.approveWithin(em, dto.bulletinId, principal);
