@@ -3,7 +3,7 @@ import type { MqttClient } from 'mqtt';
 import type { AlarmDto } from '../src/alarms/dto/alarm.dto.js';
 import type { LiveEventInput } from '../src/events/live-event.js';
 import { LiveEvents } from '../src/events/live-events.service.js';
-import { aDevice, connect, dropLink, type ProvisionedDevice } from './support/devices.js';
+import { aDevice, connect, deviceState, dropLink, type ProvisionedDevice } from './support/devices.js';
 import { anArea, anAreaTree } from './support/factories.js';
 import { eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { aUser } from './support/users.js';
@@ -30,20 +30,17 @@ describe('offline alarms', () => {
   });
   afterAll(() => t.close());
 
-  const stateOf = async (code: string): Promise<string> =>
-    (await t.http().get(`/api/v1/devices/${code}`).set('Authorization', t.auth).expect(200)).body.state;
-
   const online = async (speaker: ProvisionedDevice): Promise<MqttClient> => {
     const client = await connect(t, speaker.code, speaker.secret);
     clients.push(client);
-    await eventually(async () => (await stateOf(speaker.code)) === 'online');
+    await eventually(async () => (await deviceState(t, speaker.code)) === 'online');
     return client;
   };
 
   /** The link dies without a goodbye; resolves once Loa has recorded the speaker offline. */
   const dropAndWaitOffline = async (speaker: ProvisionedDevice, client: MqttClient): Promise<void> => {
     dropLink(client);
-    await eventually(async () => (await stateOf(speaker.code)) === 'offline');
+    await eventually(async () => (await deviceState(t, speaker.code)) === 'offline');
   };
 
   const alarmsOf = async (code: string, auth = t.auth): Promise<AlarmDto[]> => {

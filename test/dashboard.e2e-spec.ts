@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { chromium, type Browser, type BrowserContext, type Page, type Route } from 'playwright-core';
 import { deviceTopic } from '../src/broker/topics.js';
-import { aDevice, connect, dropLink, publish } from './support/devices.js';
+import { aDevice, connect, deviceState, dropLink, publish } from './support/devices.js';
 import { anArea } from './support/factories.js';
 import { TestFirmware } from './support/firmware.js';
 import { aWav } from './support/media.js';
@@ -93,11 +93,6 @@ async function goOnline(t: TestApp, speaker: { code: string; secret: string }): 
   const client = await connect(t, speaker.code, speaker.secret);
   await publish(client, deviceTopic(speaker.code, 'heartbeat'), JSON.stringify({ seq: 1, rssi: -70, power: 'mains' }));
   return client;
-}
-
-async function stateOf(t: TestApp, code: string): Promise<string> {
-  const res = await t.http().get(`/api/v1/devices/${code}`).set('Authorization', t.auth);
-  return res.body.state as string;
 }
 
 async function logIn(page: Page, t: TestApp, username: string, password: string): Promise<void> {
@@ -247,9 +242,9 @@ describe('Dashboard', () => {
     const operator = await aUser(t, 'operator', fleet.province);
     const [watched, alsoLost, ...rest] = fleet.speakers;
     for (const speaker of [watched, alsoLost, ...rest.slice(0, 4)]) clients.push(await goOnline(t, speaker));
-    await eventually(async () => (await stateOf(t, rest[3].code)) === 'online');
+    await eventually(async () => (await deviceState(t, rest[3].code)) === 'online');
     dropLink(clients[1]);
-    await eventually(async () => (await stateOf(t, alsoLost.code)) === 'offline');
+    await eventually(async () => (await deviceState(t, alsoLost.code)) === 'offline');
 
     await logIn(page, t, operator.username, operator.password);
     const dot = page.locator(`#fleet-map circle[data-device="${watched.code}"]`);
@@ -279,7 +274,7 @@ describe('Dashboard', () => {
     (t.app.getHttpServer() as Server).closeAllConnections();
     const reconnect = await reconnected;
     dropLink(clients[2]);
-    await eventually(async () => (await stateOf(t, rest[0].code)) === 'offline');
+    await eventually(async () => (await deviceState(t, rest[0].code)) === 'offline');
     expect(reconnect.request().headers()['last-event-id']).toMatch(/\S/);
     await reconnect.continue();
     await page.locator(`#offline-table tr[data-device="${rest[0].code}"]`).waitFor();

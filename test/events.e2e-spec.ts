@@ -3,7 +3,7 @@ import type { MqttClient } from 'mqtt';
 import type { LiveEvent } from '../src/events/live-event.js';
 import { LiveEvents } from '../src/events/live-events.service.js';
 import { anApprovedBulletin } from './support/bulletins.js';
-import { aDevice, connect, dropLink, type ProvisionedDevice } from './support/devices.js';
+import { aDevice, connect, deviceState, dropLink, type ProvisionedDevice } from './support/devices.js';
 import { anAreaTree } from './support/factories.js';
 import { TestFirmware } from './support/firmware.js';
 import { aUser } from './support/users.js';
@@ -104,8 +104,6 @@ describe('live events (GET /api/v1/events)', () => {
     clients.push(client);
     return client;
   };
-  const stateInDb = async (code: string) =>
-    (await t.http().get(`/api/v1/devices/${code}`).set('Authorization', t.auth).expect(200)).body.state as string;
 
   it('refuses a caller without a token', async () => {
     const res = await t.http().get('/api/v1/events');
@@ -165,7 +163,7 @@ describe('live events (GET /api/v1/events)', () => {
 
     const secondLink = await link(second);
     dropLink(firstLink);
-    await eventually(async () => (await stateInDb(first.code)) === 'offline' && (await stateInDb(second.code)) === 'online');
+    await eventually(async () => (await deviceState(t, first.code)) === 'offline' && (await deviceState(t, second.code)) === 'online');
     const resumed = await open(t.auth, { lastEventId: seen.id });
     await eventually(async () => resumed.about(first.code, second.code).length >= 2);
     dropLink(secondLink);
@@ -205,7 +203,7 @@ describe('live events (GET /api/v1/events)', () => {
     before.close();
 
     dropLink(client);
-    await eventually(async () => (await stateInDb(device.code)) === 'offline');
+    await eventually(async () => (await deviceState(t, device.code)) === 'offline');
     const resumed = await open(t.auth, { query: `?lastEventId=${seen.id}` });
 
     await eventually(async () => resumed.about(device.code).length >= 1);

@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { MqttClient } from 'mqtt';
-import { aDevice, connect, dropLink } from './support/devices.js';
+import { aDevice, connect, deviceState, dropLink } from './support/devices.js';
 import { anAreaTree } from './support/factories.js';
 import { eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { aUser } from './support/users.js';
@@ -83,7 +83,7 @@ describe('alarm webhooks', () => {
     const speaker = await aDevice(t, { areaCode });
     const client = await connect(t, speaker.code, speaker.secret);
     clients.push(client);
-    await eventually(async () => (await t.http().get(`/api/v1/devices/${speaker.code}`).set('Authorization', t.auth)).body.state === 'online');
+    await eventually(async () => (await deviceState(t, speaker.code)) === 'online');
     dropLink(client);
     return speaker;
   };

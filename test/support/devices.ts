@@ -21,6 +21,12 @@ export async function aDevice(t: TestApp, fields: { areaCode: string; code?: str
 }
 
 /** Connects an MQTT 3.1.1 client; rejects with the CONNACK error when refused. */
+/** A device's state as the API reports it (as the admin). */
+export async function deviceState(t: TestApp, code: string): Promise<string> {
+  const res = await t.http().get(`/api/v1/devices/${encodeURIComponent(code)}`).set('Authorization', t.auth).expect(200);
+  return res.body.state as string;
+}
+
 export function connect(t: TestApp, username: string, password: string, options: IClientOptions = {}): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
     const client = mqtt.connect(t.mqttUrl, {
