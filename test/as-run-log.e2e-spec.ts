@@ -3,6 +3,7 @@ import { parse } from 'csv-parse/sync';
 import { DataSource } from 'typeorm';
 import { AsRunLog } from '../src/broadcasts/as-run/as-run-log.service.js';
 import { AsRunRecorder } from '../src/broadcasts/as-run/as-run-recorder.service.js';
+import { deliveriesLockArgs } from '../src/broadcasts/deliveries-lock.js';
 import {
   aDelivery,
   aFleetWithDeliveries,
@@ -53,6 +54,39 @@ describe(AsRunRecorder.name, () => {
       return r.status === 'delivered' && r;
     });
     expect(row.deliveredAt).not.toBeNull();
+  });
+
+  it("holds an immediate play's ack and playback until its deliveries are written, then applies them", async () => {
+    const occ = await anOccurrence(t);
+    const db = t.app.get(DataSource);
+    const writer = db.createQueryRunner();
+    await writer.connect();
+    await writer.startTransaction();
+    try {
+      // What ImmediateStart holds while the play is out and its deliveries not yet committed.
+      await writer.query(`SELECT pg_advisory_xact_lock(${deliveriesLockArgs('$1::uuid')})`, [occ.occurrenceId]);
+
+      await speaker.ack(occ.commandId!);
+      await speaker.event({ occurrenceId: occ.occurrenceId, type: 'started' });
+      await eventually(async () => {
+        const [row] = await db.query(`SELECT count(*)::int AS n FROM pg_locks
+            WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`);
+        return row.n > 0;
+      });
+      await aDelivery(t, occ.occurrenceId, speaker.code, {}, writer);
+      await writer.commitTransaction();
+    } finally {
+      if (writer.isTransactionActive) await writer.rollbackTransaction();
+      await writer.release();
+    }
+
+    const row = await eventually(async () => {
+      const r = await deliveryOf(t, occ.occurrenceId, speaker.code);
+      return r.status === 'started' && r;
+    });
+    expect(row.deliveredAt).not.toBeNull();
+    expect(await playbackEventsOf(t, occ.occurrenceId)).toHaveLength(1);
+    expect(await rejectedMessagesOf(t, speaker.code)).toBe(0);
   });
 
   it('marks a delivery failed when the device refuses the play command, naming why', async () => {

@@ -190,6 +190,41 @@ describe('Broadcasts', () => {
     expect(list.body.items.map((b: { id: string }) => b.id)).toContain(urgent.body.id);
   });
 
+  it('refuses a now broadcast over one still playing at the same priority, and sends it nowhere', async () => {
+    const tree = await anAreaTree(t);
+    const speaker = await firmware([tree.province, tree.district, tree.commune], { autoAck: true });
+    const bulletin = await anApprovedBulletin(t, { durationMs: 60_000 });
+    const first = await post({ bulletinId: bulletin.id, targets: { areaCodes: [tree.commune] }, schedule: { kind: 'now' }, priority: 'emergency' }).expect(201);
+    await eventually(async () => speaker.commands.some((c) => c.type === 'play'));
+
+    const second = await post({ bulletinId: bulletin.id, targets: { deviceCodes: [speaker.device.code] }, schedule: { kind: 'now' }, priority: 'emergency' });
+
+    expect(second.status).toBe(409);
+    expect(second.body).toMatchObject({ error: 'overlap', clashes: [{ broadcastId: first.body.id, priority: 'emergency', deviceCount: 1 }] });
+    const list = await t.http().get(`/api/v1/broadcasts?bulletinId=${bulletin.id}`).set('Authorization', t.auth).expect(200);
+    expect(list.body.items.map((b: { id: string }) => b.id)).toEqual([first.body.id]);
+    await sleep(500);
+    expect(speaker.commands.filter((c) => c.type === 'play')).toHaveLength(1);
+  });
+
+  it('lets a now broadcast of higher priority pre-empt a scheduled play, and takes it out of the schedule', async () => {
+    const tree = await anAreaTree(t);
+    const speaker = await firmware([tree.province, tree.district, tree.commune], { autoAck: true });
+    const bulletin = await anApprovedBulletin(t, { durationMs: 30_000 });
+    const scheduled = await post({ bulletinId: bulletin.id, targets: { areaCodes: [tree.commune] }, schedule: { kind: 'once', startAt: inSeconds(10) }, priority: 'normal' }).expect(201);
+    const scheduledId: string = scheduled.body.occurrences[0].id;
+    await eventually(async () => itemsOf(speaker.latestSchedule).includes(scheduledId));
+
+    const urgent = await post({ bulletinId: bulletin.id, targets: { areaCodes: [tree.district] }, schedule: { kind: 'now' }, priority: 'high' });
+
+    expect(urgent.status).toBe(201);
+    expect(urgent.body.preempted).toEqual({ others: 1, own: 0 });
+    expect(urgent.body.targetDeviceCount).toBe(1);
+    expect((await deliveriesOf(scheduledId)).get(speaker.device.code)).toBe('preempted');
+    await eventually(async () => (await deliveriesOf(urgent.body.occurrences[0].id)).get(speaker.device.code) === 'delivered');
+    await eventually(async () => speaker.latestSchedule !== undefined && !itemsOf(speaker.latestSchedule).includes(scheduledId));
+  });
+
   it('gives a speaker added to a targeted area later its share of the upcoming plays', async () => {
     const tree = await anAreaTree(t);
     const bulletin = await anApprovedBulletin(t);

@@ -7,6 +7,7 @@ import { BroadcastTargets } from './broadcast-targets.service.js';
 import { Broadcast } from './broadcast.entity.js';
 import { BroadcastsController } from './broadcasts.controller.js';
 import { BroadcastsService } from './broadcasts.service.js';
+import { ImmediateStart } from './immediate-start.service.js';
 import { HorizonKeeper } from './horizon-keeper.service.js';
 import { MissedPlays } from './missed-plays.service.js';
 import { OccurrencePlanner } from './occurrence-planner.service.js';
@@ -24,6 +25,7 @@ import { SchedulingProcessor } from './scheduling.processor.js';
     HorizonKeeper,
     SchedulePublisher,
     PlayDispatcher,
+    ImmediateStart,
     MissedPlays,
     SchedulingProcessor,
   ],

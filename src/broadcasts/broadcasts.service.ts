@@ -21,8 +21,8 @@ import type { EmergencyBroadcastDto, EmergencyBroadcastResultDto } from './dto/e
 import type { ListBroadcastsQueryDto } from './dto/list-broadcasts.dto.js';
 import { HorizonKeeper } from './horizon-keeper.service.js';
 import { MissedPlays } from './missed-plays.service.js';
-import { OccurrencePlanner, type OverlapOutcome } from './occurrence-planner.service.js';
-import { PlayDispatcher } from './play-dispatcher.service.js';
+import { ImmediateStart } from './immediate-start.service.js';
+import { OccurrencePlanner, type OverlapOutcome, type PlannedOccurrence } from './occurrence-planner.service.js';
 import { isTimeZone, recurrenceProblem } from './recurrence.js';
 import { SchedulePublisher } from './schedule-publisher.service.js';
 
@@ -39,9 +39,13 @@ interface BroadcastPlan {
 
 interface Created {
   broadcast: Broadcast;
-  planned: Awaited<ReturnType<OccurrencePlanner['materialise']>>;
+  occurrences: PlannedOccurrence[];
+  /** Devices given a delivery; none yet for an immediate play, whose deliveries follow its sending. */
+  deviceIds: string[];
   overlaps: OverlapOutcome;
 }
+
+const NO_OVERLAPS: OverlapOutcome = { deviceIds: [], preemptedOthers: 0, preemptedOwn: 0, kept: [] };
 
 /** Broadcasts: validation and creation (with their occurrences and deliveries), listing, cancelling. */
 @Injectable()
@@ -56,7 +60,7 @@ export class BroadcastsService {
     @Inject(OccurrencePlanner) private readonly planner: OccurrencePlanner,
     @Inject(HorizonKeeper) private readonly horizon: HorizonKeeper,
     @Inject(SchedulePublisher) private readonly schedules: SchedulePublisher,
-    @Inject(PlayDispatcher) private readonly dispatcher: PlayDispatcher,
+    @Inject(ImmediateStart) private readonly immediate: ImmediateStart,
     @Inject(MissedPlays) private readonly missed: MissedPlays,
     @Inject(BrokerService) private readonly broker: BrokerService,
     @Inject(AppConfig) private readonly config: AppConfig,
@@ -96,7 +100,10 @@ export class BroadcastsService {
     return { schedule, resolved, area: await this.targets.owningArea(resolved) };
   }
 
-  /** The broadcast, its targets, occurrences and deliveries, inside the caller's transaction. */
+  /**
+   * The broadcast, its targets, occurrences and (unless it plays now) deliveries, inside the
+   * caller's transaction. A same-priority overlap is refused here either way.
+   */
   private async insert(
     em: EntityManager,
     dto: CreateBroadcastDto,
@@ -123,36 +130,37 @@ export class BroadcastsService {
     });
     await em.getRepository(Broadcast).insert(broadcast);
     await this.targets.save(em, broadcast.id, resolved);
-    const planned = await this.planner.materialise(
-      em,
-      broadcast,
-      dto.schedule.kind === 'now' ? new Date(now.getTime() + 1) : this.horizon.horizonEnd(now),
-      dto.schedule.kind === 'now' ? randomUUID() : null,
-    );
+    if (dto.schedule.kind === 'now') {
+      const occurrences = await this.planner.planOccurrences(em, broadcast, new Date(now.getTime() + 1), randomUUID());
+      await this.planner.refuseSamePriority(em, broadcast, occurrences);
+      return { broadcast, occurrences, deviceIds: [], overlaps: NO_OVERLAPS };
+    }
+    const planned = await this.planner.materialise(em, broadcast, this.horizon.horizonEnd(now));
     const overlaps = await this.planner.resolveOverlaps(em, broadcast, planned.occurrences.map((o) => o.id), { refuseSamePriority: true });
-    return { broadcast, planned, overlaps };
+    return { broadcast, occurrences: planned.occurrences, deviceIds: planned.deviceIds, overlaps };
   }
 
   /** After commit: a `now` broadcast is sent at once, a scheduled one reaches devices in their schedules. */
-  private async start({ broadcast, planned, overlaps }: Created, { resolved }: BroadcastPlan, bulletin: BulletinWithMedia, principal: Principal) {
+  private async start(created: Created, { resolved }: BroadcastPlan, bulletin: BulletinWithMedia, principal: Principal): Promise<CreatedBroadcastDto> {
+    const { broadcast, occurrences } = created;
+    let { deviceIds, overlaps } = created;
     broadcast.media = bulletin.media;
     if (broadcast.scheduleKind === 'now') {
-      await this.dispatcher.dispatch(broadcast, planned.occurrences[0], resolved.areas.map((a) => a.code), resolved.devices.map((d) => d.code));
-      await this.missed.watch(planned.occurrences, broadcast.expiresAt);
+      ({ deviceIds, overlaps } = await this.immediate.start(broadcast, occurrences[0], resolved));
+      await this.missed.watch(occurrences, broadcast.expiresAt);
       await this.schedules.markDirty(overlaps.deviceIds);
     } else {
-      await this.missed.watch(planned.occurrences);
-      await this.schedules.markDirty([...planned.deviceIds, ...overlaps.deviceIds]);
+      await this.missed.watch(occurrences);
+      await this.schedules.markDirty([...deviceIds, ...overlaps.deviceIds]);
     }
     this.logger.log(
       `broadcast ${broadcast.id} (${broadcast.priority}, ${broadcast.scheduleKind}) of bulletin ${bulletin.id} by ${principal.username}: ` +
-        `${planned.occurrences.length} occurrence(s) planned, ${planned.deviceIds.length} device(s)`,
+        `${occurrences.length} occurrence(s) planned, ${deviceIds.length} device(s)`,
     );
-    const created: CreatedBroadcastDto = {
+    return {
       ...(await this.get(broadcast.id, principal)),
       preempted: { others: overlaps.preemptedOthers, own: overlaps.preemptedOwn },
     };
-    return created;
   }
 
   async list(query: ListBroadcastsQueryDto, principal: Principal): Promise<Page<BroadcastDto>> {

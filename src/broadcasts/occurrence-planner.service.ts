@@ -30,8 +30,12 @@ export interface OverlapOutcome {
   kept: Clash[];
 }
 
-interface ClashRow {
+interface ClashRow extends OtherPlay {
   own_delivery: string;
+}
+
+/** A play of another broadcast on a device that a new play would overlap. */
+interface OtherPlay {
   other_delivery: string;
   other_status: string;
   other_broadcast: string;
@@ -66,14 +70,21 @@ export class OccurrencePlanner {
     em: EntityManager,
     broadcast: Broadcast,
     until: Date,
-    commandId: string | null = null,
   ): Promise<{ occurrences: PlannedOccurrence[]; deviceIds: string[] }> {
+    const occurrences = await this.planOccurrences(em, broadcast, until);
+    if (!occurrences.length) return { occurrences, deviceIds: [] };
+    const deviceIds = await this.addDeliveries(em, broadcast.id, occurrences.map((o) => o.id));
+    return { occurrences, deviceIds };
+  }
+
+  /** The occurrences of `materialise` without their deliveries: an immediate play writes those after it is sent. */
+  async planOccurrences(em: EntityManager, broadcast: Broadcast, until: Date, commandId: string | null = null): Promise<PlannedOccurrence[]> {
     const from = broadcast.materialisedUntil ?? broadcast.startAt;
     const times = this.playTimes(broadcast, from, until);
     // GREATEST ignores NULL, so the first planning sets it too.
     await em.query(`UPDATE broadcasts SET materialised_until = GREATEST(materialised_until, $2) WHERE id = $1`, [broadcast.id, until]);
     broadcast.materialisedUntil = until;
-    if (!times.length) return { occurrences: [], deviceIds: [] };
+    if (!times.length) return [];
     const rows = await em.query<{ id: string; start_at: Date; end_at: Date; command_id: string | null }[]>(
       `INSERT INTO occurrences (broadcast_id, start_at, end_at, command_id)
        SELECT $1::uuid, t, t + $3 * interval '1 millisecond', $4 FROM unnest($2::timestamptz[]) t
@@ -81,10 +92,40 @@ export class OccurrencePlanner {
        RETURNING id, start_at, end_at, command_id`,
       [broadcast.id, times, broadcast.durationMs, commandId],
     );
-    const occurrences = rows.map((r) => ({ id: r.id, startAt: new Date(r.start_at), endAt: new Date(r.end_at), commandId: r.command_id }));
-    if (!occurrences.length) return { occurrences, deviceIds: [] };
-    const deviceIds = await this.addDeliveries(em, broadcast.id, occurrences.map((o) => o.id));
-    return { occurrences, deviceIds };
+    return rows.map((r) => ({ id: r.id, startAt: new Date(r.start_at), endAt: new Date(r.end_at), commandId: r.command_id }));
+  }
+
+  /**
+   * The same-priority refusal of `resolveOverlaps`, for occurrences that have no deliveries
+   * yet: it looks at the broadcast's target devices instead, and writes nothing. Active
+   * broadcasts of that priority with an overlapping play are found first, so the usual
+   * answer (none) costs no per-device work.
+   */
+  async refuseSamePriority(em: EntityManager, broadcast: Broadcast, occurrences: PlannedOccurrence[]): Promise<void> {
+    if (!occurrences.length) return;
+    const starts = occurrences.map((o) => o.startAt);
+    const ends = occurrences.map((o) => o.endAt);
+    const candidates = await em.query<{ id: string }[]>(
+      `SELECT DISTINCT o2.id FROM broadcasts b2
+       JOIN occurrences o2 ON o2.broadcast_id = b2.id AND o2.cancelled_at IS NULL
+       JOIN unnest($3::timestamptz[], $4::timestamptz[]) AS own(start_at, end_at)
+         ON o2.start_at < own.end_at AND o2.end_at > own.start_at
+       WHERE b2.state = 'active' AND b2.priority = $2 AND b2.id <> $1`,
+      [broadcast.id, broadcast.priority, starts, ends],
+    );
+    if (!candidates.length) return;
+    const rows = await em.query<OtherPlay[]>(
+      `SELECT od.id AS other_delivery, od.status AS other_status,
+              o2.broadcast_id AS other_broadcast, b2.priority AS other_priority, o2.start_at AS other_start,
+              od.device_id
+       FROM deliveries od
+       JOIN occurrences o2 ON o2.id = od.occurrence_id
+       JOIN broadcasts b2 ON b2.id = o2.broadcast_id
+       WHERE od.occurrence_id = ANY($2) AND od.status IN ('pending', 'delivered', 'started')
+         AND od.device_id IN (${TARGET_DEVICES_SQL('$1')})`,
+      [broadcast.id, candidates.map((c) => c.id)],
+    );
+    if (rows.length) throw overlapConflict(rows);
   }
 
   /**
@@ -136,14 +177,8 @@ export class OccurrencePlanner {
     const own = PRIORITY_RANK[broadcast.priority];
     const same = rows.filter((r) => PRIORITY_RANK[r.other_priority] === own);
     if (same.length) {
+      if (refuseSamePriority) throw overlapConflict(same);
       const clashes = summarise(same);
-      if (refuseSamePriority) {
-        throw new ConflictException({
-          error: 'overlap',
-          message: `overlaps ${clashes.length} broadcast(s) of the same priority on ${new Set(same.map((r) => r.device_id)).size} device(s)`,
-          clashes,
-        });
-      }
       outcome.kept = clashes;
       this.logger.warn(`broadcast ${broadcast.id}: same-priority overlap with ${clashes.map((c) => c.broadcastId).join(', ')} kept`);
     }
@@ -173,7 +208,17 @@ export class OccurrencePlanner {
   }
 }
 
-function summarise(rows: ClashRow[]): Clash[] {
+/** 409 listing the same-priority broadcasts the new plays would overlap. */
+function overlapConflict(same: OtherPlay[]): ConflictException {
+  const clashes = summarise(same);
+  return new ConflictException({
+    error: 'overlap',
+    message: `overlaps ${clashes.length} broadcast(s) of the same priority on ${new Set(same.map((r) => r.device_id)).size} device(s)`,
+    clashes,
+  });
+}
+
+function summarise(rows: OtherPlay[]): Clash[] {
   return [...groupBy(rows, (r) => r.other_broadcast)].map(([broadcastId, group]) => ({
     broadcastId,
     priority: group[0].other_priority,

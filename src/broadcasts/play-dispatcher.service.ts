@@ -82,10 +82,14 @@ export class PlayDispatcher implements OnModuleInit {
     await Promise.all(topics.map((topic) => this.broker.publish(topic, command, { qos: 1 })));
     this.metrics.dispatchLatency.observe(Math.max(0, Date.now() - occurrence.startAt.getTime()) / 1000);
     this.openUntil = Math.max(this.openUntil, broadcast.expiresAt!.getTime());
-    await this.scheduleRetry(occurrence.id, 1, broadcast.expiresAt!);
     this.logger.log(
       `${broadcast.priority} broadcast ${broadcast.id}: play command sent on ${areaCodes.length} area topic(s) and ${deviceCodes.length} device topic(s)`,
     );
+  }
+
+  /** Starts the re-sending of `retry`; called once the occurrence's deliveries are written, since it looks for pending ones. */
+  async watchUnacknowledged(broadcast: Broadcast, occurrence: PlannedOccurrence): Promise<void> {
+    await this.scheduleRetry(occurrence.id, 1, broadcast.expiresAt!);
   }
 
   /** Re-sends to online devices that have not acked; returns how many were sent. */

@@ -56,8 +56,9 @@ export async function aDelivery(
   occurrenceId: string,
   deviceCode: string,
   fields: { status?: DeliveryStatus; scheduleVersion?: number | null; reason?: string | null } = {},
+  within: { query(sql: string, params: unknown[]): Promise<{ id: string }[]> } = t.app.get(DataSource),
 ): Promise<string> {
-  const rows = await t.app.get(DataSource).query(
+  const rows = await within.query(
     `INSERT INTO deliveries (occurrence_id, device_id, status, schedule_version, reason)
      SELECT $1, d.id, $3, $4, $5 FROM devices d WHERE d.code = $2 RETURNING id`,
     [occurrenceId, deviceCode, fields.status ?? 'pending', fields.scheduleVersion ?? null, fields.reason ?? null],

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { updateReturning } from '../../common/postgres.js';
+import { deliveriesLockArgs } from '../deliveries-lock.js';
 import type { AckReport, AsRunBatchJob, PlaybackReport, ScheduleVersionReport } from './as-run-batch.js';
 
 /** A playback event that matched no delivery of the device that sent it. */
@@ -50,6 +51,7 @@ export class AsRunWriter {
    */
   async apply(batch: AsRunBatchJob): Promise<AppliedBatch> {
     return this.db.transaction(async (tx) => {
+      await this.awaitImmediateDeliveries(tx, batch);
       const changed = new Set<string>();
       // Events first, so an ack failure in the same batch sees that the device already reported playback.
       let rejected: RejectedPlayback[] = [];
@@ -62,6 +64,21 @@ export class AsRunWriter {
       if (batch.scheduleVersions.length) for (const id of await this.applyScheduleVersions(tx, batch.scheduleVersions)) changed.add(id);
       return { rejected, progress: changed.size ? await this.progressOf(tx, [...changed]) : [] };
     });
+  }
+
+  /**
+   * Waits for the deliveries of the immediate plays this batch reports on, if they are
+   * still being written (deliveries-lock.ts). Taken before anything is written, so the
+   * batch holds no row lock while it waits.
+   */
+  private async awaitImmediateDeliveries(tx: EntityManager, batch: AsRunBatchJob): Promise<void> {
+    if (!batch.acks.length && !batch.events.length) return;
+    await tx.query(
+      `SELECT pg_advisory_xact_lock_shared(${deliveriesLockArgs('o.id')})
+         FROM occurrences o
+        WHERE o.command_id IS NOT NULL AND (o.command_id = ANY($1::uuid[]) OR o.id = ANY($2::uuid[]))`,
+      [[...new Set(batch.acks.map((a) => a.commandId))], [...new Set(batch.events.map((e) => e.occurrenceId))]],
+    );
   }
 
   /** One group per occurrence and device area, so an emergency's 10,000 acks make one live event per commune. */
