@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import type { MqttClient } from 'mqtt';
 import { BrokerService } from '../src/broker/broker.service.js';
 import type { SchedulePayload } from '../src/broker/payloads.js';
-import { deviceTopic } from '../src/broker/topics.js';
+import { areaCommandsTopic, deviceTopic } from '../src/broker/topics.js';
 import { DeviceGateway } from '../src/devices/device-gateway.service.js';
 import { LivenessProcessor } from '../src/devices/liveness/liveness.processor.js';
 import { RedisService } from '../src/redis/redis.module.js';
@@ -152,6 +152,32 @@ describe('Loa as a cluster of instances', () => {
     });
 
     expect(JSON.parse((await queued).toString())).toEqual(command);
+  });
+
+  it('queues an area-wide command for every absent persistent session, kept until the last of them has taken it', async () => {
+    const { commune } = await anAreaTree(a);
+    const devices = [await aDevice(a, { areaCode: commune }), await aDevice(a, { areaCode: commune }), await aDevice(a, { areaCode: commune })];
+    const session = { clean: false };
+    for (const device of devices) {
+      const before = await link(a, device, session);
+      await subscribe(before, areaCommandsTopic(commune));
+      await before.endAsync();
+    }
+    const command = { id: randomUUID(), type: 'sync', issuedAt: new Date().toISOString(), expiresAt: inMinutes(10) };
+
+    await a.app.get(BrokerService).publish(areaCommandsTopic(commune), command, { qos: 1 });
+
+    // One at a time, alternating instances: each PUBACK lowers the packet's count, and the
+    // packet must outlive every PUBACK but the last.
+    for (const [i, device] of devices.entries()) {
+      const queued = new Promise<Buffer>((resolve, reject) => {
+        setTimeout(() => reject(new Error(`speaker ${i + 1} of 3 was not handed the queued command`)), 5000);
+        const listen = (client: MqttClient) => client.on('message', (_topic, payload) => resolve(payload));
+        void link(i % 2 ? a : b, device, session).then(listen);
+      });
+      expect(JSON.parse((await queued).toString())).toEqual(command);
+      await sleep(300);
+    }
   });
 
   it('keeps what speakers send off Redis, and subscribes to no pattern but Aedes\' own $SYS ones', async () => {

@@ -9,7 +9,14 @@ declare module 'aedes-persistence-redis' {
     packetTTL?: (packet: unknown) => number;
   }
 
+  /** What Aedes hands the persistence for a QoS 1 publish: its id on the publishing broker. */
+  export interface BrokerPacket {
+    brokerId: string;
+    brokerCounter: number;
+  }
+
   export interface RedisPersistence {
+    outgoingEnqueueCombi(subs: { clientId: string }[], packet: BrokerPacket): Promise<void>;
     destroy(): Promise<void>;
   }
 

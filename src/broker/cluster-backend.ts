@@ -67,8 +67,11 @@ export function createClusterBackend(redisUrl: string, prefix: string, brokerId:
     if (cb) process.nextTick(cb);
     return mq;
   };
-  const persistenceConn = new Redis(redisUrl, { keyPrefix: `${prefix}:mqtt:`, connectionName: name('store') });
+  // Auto-pipelined: a fan-out makes one small command per speaker (store before the write,
+  // clear on PUBACK), thousands at once; batching them into few writes is most of their cost.
+  const persistenceConn = new Redis(redisUrl, { keyPrefix: `${prefix}:mqtt:`, connectionName: name('store'), enableAutoPipelining: true });
   const persistence = aedesPersistenceRedis({ conn: persistenceConn, packetTTL: () => QUEUED_PACKET_TTL_S });
+  pipelineEnqueue(persistence, persistenceConn);
   return {
     mq,
     persistence,
@@ -76,5 +79,29 @@ export function createClusterBackend(redisUrl: string, prefix: string, brokerId:
       await persistence.destroy().catch(() => undefined);
       persistenceConn.disconnect();
     },
+  };
+}
+
+/**
+ * Aedes queues a QoS 1 publish for every clean=false subscriber before it delivers it to
+ * anyone, and aedes-persistence-redis 11–12 does that with one awaited RPUSH per
+ * subscriber: an emergency to 10,000 speakers waited about 10,000 round trips to Redis
+ * before the first speaker got it. Here the first subscriber goes through the library
+ * (which stores the packet, its count and TTL) and the rest are queued in one pipeline,
+ * with the count raised to match. Nothing can PUBACK the packet in between: Aedes emits it
+ * only after this returns. Key names are the library's (`packet:{brokerId}:{counter}`,
+ * `…:offlineCount`, `outgoing:{clientId}`); the cluster tests' queued-command case reads
+ * them back through the library.
+ */
+function pipelineEnqueue(persistence: RedisPersistence, conn: Redis): void {
+  const enqueue = persistence.outgoingEnqueueCombi.bind(persistence);
+  persistence.outgoingEnqueueCombi = async (subs, packet) => {
+    await enqueue(subs.slice(0, 1), packet);
+    if (subs.length < 2) return;
+    const packetKey = `packet:${packet.brokerId}:${packet.brokerCounter}`;
+    const pipeline = conn.pipeline().incrby(`${packetKey}:offlineCount`, subs.length - 1);
+    for (const sub of subs.slice(1)) pipeline.rpush(`outgoing:${encodeURIComponent(sub.clientId)}`, packetKey);
+    const failed = (await pipeline.exec())?.find(([err]) => err);
+    if (failed) throw failed[0];
   };
 }
