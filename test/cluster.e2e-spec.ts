@@ -7,6 +7,7 @@ import type { SchedulePayload } from '../src/broker/payloads.js';
 import { areaCommandsTopic, deviceTopic } from '../src/broker/topics.js';
 import { DeviceGateway } from '../src/devices/device-gateway.service.js';
 import { LivenessProcessor } from '../src/devices/liveness/liveness.processor.js';
+import { LivenessStore } from '../src/devices/liveness/liveness.store.js';
 import { RedisService } from '../src/redis/redis.module.js';
 import { JOBS } from '../src/queues/queues.js';
 import { anApprovedBulletin } from './support/bulletins.js';
@@ -253,21 +254,26 @@ describe('Loa as a cluster of instances', () => {
     expect(await history(staying.code)).toEqual(['online:connected']);
   });
 
-  it('leaves the speakers of an instance that dies to their heartbeat deadline, unless they reconnect elsewhere first', async () => {
-    const c = await startTestApp({ ...instance('c'), HEARTBEAT_INTERVAL_S: '2' }, { joining: a });
+  it('marks offline the speakers of an instance that dies once its lease lapses, unless they reconnect elsewhere first', async () => {
+    // A heartbeat deadline of 3 minutes: only the lapsed lease can explain an offline within the test.
+    const c = await startTestApp({ ...instance('c'), HEARTBEAT_INTERVAL_S: '60', INSTANCE_LEASE_S: '3' }, { joining: a });
     const { commune } = await anAreaTree(a);
     const silent = await aDevice(a, { areaCode: commune });
     const returning = await aDevice(a, { areaCode: commune });
     for (const device of [silent, returning]) await link(c, device);
     await eventually(async () => (await Promise.all([silent, returning].map((d) => stateOf(d.code)))).every((s) => s === 'online'));
 
-    // A process that dies records nothing: no disconnect reaches Redis.
+    // A process that dies records nothing: no disconnect reaches Redis, and its lease is neither renewed nor released.
     c.app.get(DeviceGateway).onDisconnected = () => undefined;
+    const lease = c.app.get(LivenessStore);
+    lease.renewLease = async () => undefined;
+    lease.releaseLease = async () => undefined;
     await c.close();
     await link(b, returning);
 
+    // Lease (3 s) + sweep (1 s) + grace (2 s) is about 6 s; the heartbeat deadline is 180 s.
     await eventually(async () => (await stateOf(silent.code)) === 'offline', 15_000);
-    expect(await history(silent.code)).toEqual(['online:connected', 'offline:heartbeat-timeout']);
+    expect(await history(silent.code)).toEqual(['online:connected', 'offline:disconnected']);
     expect(await stateOf(returning.code)).toBe('online');
     expect(await history(returning.code)).toEqual(['online:connected']);
   });

@@ -64,6 +64,12 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
   private readonly sessions = new WeakMap<Client, DeviceSession>();
   /** MQTT messages in from devices and out from Loa, for /metrics: plain increments cost the device path nothing. */
   readonly traffic = { received: 0, sent: 0 };
+  /**
+   * This process's broker, new at every boot (BROKER_ID may repeat across restarts): device
+   * connection ids carry it, so the liveness sweep can tell which links an instance that
+   * died was holding.
+   */
+  readonly instanceId = randomBytes(4).toString('hex');
   private markListening!: () => void;
   /** Resolves once the MQTT listener is open and Loa may publish. */
   readonly listening = new Promise<void>((resolve) => (this.markListening = resolve));
@@ -260,7 +266,7 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
     hooks.authenticate(username, password.toString('utf8')).then(
       (result) => {
         if (!result.ok) return refuse(result.refusal, result.reason);
-        this.sessions.set(client, { access: result.access, connId: newConnId() });
+        this.sessions.set(client, { access: result.access, connId: newConnId(this.instanceId) });
         done(null, true);
       },
       (err: unknown) => refuse('unavailable', `registry unavailable: ${err instanceof Error ? err.message : String(err)}`),
@@ -268,7 +274,7 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
   }
 }
 
-/** Millisecond time first, so ids of one device sort in connection order across instances. */
-function newConnId(): string {
-  return `${Date.now().toString().padStart(15, '0')}-${randomBytes(6).toString('hex')}`;
+/** Millisecond time first, so ids of one device sort in connection order across instances; then the instance. */
+function newConnId(instanceId: string): string {
+  return `${Date.now().toString().padStart(15, '0')}-${instanceId}-${randomBytes(4).toString('hex')}`;
 }

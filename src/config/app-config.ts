@@ -100,6 +100,14 @@ export class AppConfig {
   @Transform(toInt) @IsInt() @Min(0) @Max(3600)
   OFFLINE_GRACE_S = 15;
 
+  /**
+   * Each instance renews a lease in Redis this long, three times per period. When one lapses
+   * (the process died without recording its disconnects), the devices it held start their
+   * offline grace period at the next sweep instead of waiting for their heartbeat deadline.
+   */
+  @Transform(toInt) @IsInt() @Min(3) @Max(300)
+  INSTANCE_LEASE_S = 10;
+
   /** How often the cluster-wide liveness sweep runs. */
   @Transform(toInt) @IsInt() @Min(1) @Max(300)
   LIVENESS_SWEEP_S = 2;

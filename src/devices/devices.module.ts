@@ -14,6 +14,7 @@ import { Device } from './device.entity.js';
 import { DevicesController } from './devices.controller.js';
 import { DevicesService } from './devices.service.js';
 import { LivenessProcessor } from './liveness/liveness.processor.js';
+import { InstanceLease } from './liveness/instance-lease.service.js';
 import { LivenessStore } from './liveness/liveness.store.js';
 import { StateRecorder } from './liveness/state-recorder.service.js';
 import { TelemetryBuffer } from './telemetry-buffer.service.js';
@@ -29,6 +30,7 @@ import { TelemetryProcessor } from './telemetry.processor.js';
     DeviceInbox,
     DeviceConfigPublisher,
     LivenessStore,
+    InstanceLease,
     StateRecorder,
     LivenessProcessor,
     TelemetryBuffer,

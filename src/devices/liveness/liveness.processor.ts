@@ -37,6 +37,12 @@ export class LivenessProcessor extends WorkerHost implements OnApplicationBootst
   async process(job: Job): Promise<{ swept: number; recorded: number }> {
     switch (job.name) {
       case JOBS.livenessSweep: {
+        for (const { instanceId, devices } of await this.store.releaseLostInstances()) {
+          this.logger.warn(
+            `broker instance ${instanceId} stopped renewing its lease (crashed or cut off): ` +
+              `${devices} device(s) still counted online through it go offline unless they reconnect within ${this.config.OFFLINE_GRACE_S} s`,
+          );
+        }
         const swept = await this.store.sweep();
         const recorded = await this.recorder.drain();
         if (swept) this.logger.log(`liveness sweep: ${swept} device(s) went offline`);

@@ -165,4 +165,46 @@ describe(LivenessStore.name, () => {
     expect(seqs).toHaveLength(3);
     expect(seqs[0] < seqs[1] && seqs[1] < seqs[2]).toBe(true);
   });
+
+  it("starts the grace period of the speakers a lost instance held, and only theirs, once its lease lapses", async () => {
+    const [lostId, aliveId] = [randomBytes(4).toString('hex'), randomBytes(4).toString('hex')];
+    const viaInstance = (instance: string, ms: number) => `${String(ms).padStart(15, '0')}-${instance}-${randomBytes(3).toString('hex')}`;
+    const [stranded, movedAway, elsewhere] = [code(), code(), code()];
+    await store.renewLease(lostId, 300);
+    await store.renewLease(aliveId, 60_000);
+    await store.connected(stranded, viaInstance(lostId, 1));
+    await store.connected(movedAway, viaInstance(lostId, 1));
+    await store.connected(movedAway, viaInstance(aliveId, 2));
+    await store.connected(elsewhere, viaInstance(aliveId, 1));
+    await store.takeTransitions(10_000);
+
+    expect(await store.releaseLostInstances()).toEqual([]);
+    await sleep(400);
+    const lost = await store.releaseLostInstances();
+    await sleep(1200);
+    await store.sweep();
+
+    expect(lost).toEqual([{ instanceId: lostId, devices: 1 }]);
+    expect(await transitionsOf(stranded)).toMatchObject([{ from: 'online', to: 'offline', cause: 'disconnected' }]);
+    const after = await store.snapshot([movedAway, elsewhere]);
+    expect([after.get(movedAway)?.state, after.get(elsewhere)?.state]).toEqual(['online', 'online']);
+    expect(await store.releaseLostInstances()).toEqual([]);
+    await store.releaseLease(aliveId);
+  });
+
+  it('ends a grace period started by a lost instance when the speaker proves its link with a heartbeat', async () => {
+    const lostId = randomBytes(4).toString('hex');
+    const device = code();
+    await store.renewLease(lostId, 100);
+    await store.connected(device, `${String(1).padStart(15, '0')}-${lostId}-aa`);
+    await sleep(200);
+    await store.releaseLostInstances();
+    await store.takeTransitions(10_000);
+
+    await store.heartbeat(device);
+    await sleep(1200);
+    await store.sweep();
+
+    expect(await transitionsOf(device)).toEqual([]);
+  });
 });

@@ -27,6 +27,7 @@ export interface LivenessTransition {
  *   5 seen    hash  code -> last heartbeat or connect (ms)
  *   6 log     list  transitions not yet written to Postgres (JSON)
  *   7 counter string, feeds seq
+ *   8 instances set  ids of the broker instances holding a lease (lease keys: `live:instance:{id}`)
  * Each transition is appended to `log` in the same script that decides it, so a crash
  * between deciding and persisting loses nothing.
  */
@@ -66,10 +67,14 @@ redis.call('ZADD', KEYS[3], now_ms() + grace, code)
 return 1
 `;
 
-/** ARGV: code, heartbeat timeout ms. */
+/**
+ * ARGV: code, heartbeat timeout ms. A heartbeat proves a live link, so it also ends a grace
+ * period, which only the loss of an instance can have started on a link still up (LOST).
+ */
 const HEARTBEAT = `${PRELUDE}
 local code, timeout = ARGV[1], tonumber(ARGV[2])
 local now = now_ms()
+redis.call('ZREM', KEYS[3], code)
 redis.call('ZADD', KEYS[2], now + timeout, code)
 redis.call('HSET', KEYS[5], code, now)
 return transition(code, 'online', 'heartbeat', now)
@@ -94,6 +99,31 @@ for i = 1, #expired, 2 do
   changed = changed + transition(code, 'offline', 'heartbeat-timeout', tonumber(expired[i + 1]))
 end
 return changed
+`;
+
+/**
+ * ARGV: instance id, grace ms. An instance whose lease expired died without recording its
+ * disconnects: each online device whose newest connection was to it (connection ids carry
+ * the instance id) starts the grace period now, as if its link had just dropped. Devices
+ * that already reconnected elsewhere have a newer connection id and are left alone. Runs
+ * only when an instance is lost, so reading the whole connection hash is affordable.
+ */
+const LOST = `${PRELUDE}
+local id, grace = ARGV[1], tonumber(ARGV[2])
+local marker = '-' .. id .. '-'
+local deadline = now_ms() + grace
+local conns = redis.call('HGETALL', KEYS[4])
+local started = 0
+for i = 1, #conns, 2 do
+  local code = conns[i]
+  if string.find(conns[i + 1], marker, 1, true) and redis.call('HGET', KEYS[1], code) == 'online'
+     and not redis.call('ZSCORE', KEYS[3], code) then
+    redis.call('ZADD', KEYS[3], deadline, code)
+    started = started + 1
+  end
+end
+redis.call('SREM', KEYS[8], id)
+return started
 `;
 
 /** ARGV: code. Forgets the device; records it offline if it was online. */
@@ -126,7 +156,7 @@ if #items > 0 then redis.call('LTRIM', KEYS[1], #items, -1) end
 return items
 `;
 
-type ScriptName = 'connect' | 'disconnect' | 'heartbeat' | 'sweep' | 'decommission' | 'restore' | 'takeLog';
+type ScriptName = 'connect' | 'disconnect' | 'heartbeat' | 'sweep' | 'lost' | 'decommission' | 'restore' | 'takeLog';
 type ScriptRunner = (...args: (string | number)[]) => Promise<unknown>;
 
 const SCRIPTS: Record<ScriptName, { lua: string; keys: number }> = {
@@ -134,6 +164,7 @@ const SCRIPTS: Record<ScriptName, { lua: string; keys: number }> = {
   disconnect: { lua: DISCONNECT, keys: 7 },
   heartbeat: { lua: HEARTBEAT, keys: 7 },
   sweep: { lua: SWEEP, keys: 7 },
+  lost: { lua: LOST, keys: 8 },
   decommission: { lua: DECOMMISSION, keys: 7 },
   restore: { lua: RESTORE_ONLINE, keys: 7 },
   takeLog: { lua: TAKE_LOG, keys: 1 },
@@ -151,7 +182,7 @@ export class LivenessStore {
     @Inject(RedisService) private readonly redis: RedisService,
     @Inject(AppConfig) config: AppConfig,
   ) {
-    this.keys = ['state', 'hb', 'grace', 'conn', 'seen', 'log', 'seq'].map((k) => redis.key('live', k));
+    this.keys = ['state', 'hb', 'grace', 'conn', 'seen', 'log', 'seq', 'instances'].map((k) => redis.key('live', k));
     this.heartbeatTimeoutMs = 3 * config.HEARTBEAT_INTERVAL_S * 1000;
     this.graceMs = config.OFFLINE_GRACE_S * 1000;
     for (const [name, script] of Object.entries(SCRIPTS)) {
@@ -163,7 +194,8 @@ export class LivenessStore {
   /** ioredis turns each defined script into a method (EVALSHA, falling back to EVAL). */
   private run(name: ScriptName, ...args: (string | number)[]): Promise<unknown> {
     const runner = (this.redis.client as unknown as Record<string, ScriptRunner>)[commandName(name)];
-    return runner.call(this.redis.client, ...(name === 'takeLog' ? [] : this.keys), ...args);
+    const keys = name === 'takeLog' ? [] : this.keys.slice(0, SCRIPTS[name].keys);
+    return runner.call(this.redis.client, ...keys, ...args);
   }
 
   /** @returns whether the device changed state (false too when the connect was stale). */
@@ -184,6 +216,32 @@ export class LivenessStore {
   /** Marks offline every device whose grace period or heartbeat deadline has passed. */
   async sweep(limit = 5000): Promise<number> {
     return Number(await this.run('sweep', limit));
+  }
+
+  /** Claims or extends an instance's lease: while it holds one, its devices' links count as up. */
+  async renewLease(instanceId: string, ttlMs: number): Promise<void> {
+    await this.redis.client.multi().set(this.leaseKey(instanceId), '1', 'PX', ttlMs).sadd(this.keys[7], instanceId).exec();
+  }
+
+  /** An instance that shuts down has recorded its disconnects, and gives its lease up. */
+  async releaseLease(instanceId: string): Promise<void> {
+    await this.redis.client.multi().del(this.leaseKey(instanceId)).srem(this.keys[7], instanceId).exec();
+  }
+
+  /**
+   * Finds instances whose lease expired and starts the grace period of the devices still
+   * counted online through them. @returns each lost instance with that number of devices.
+   */
+  async releaseLostInstances(): Promise<{ instanceId: string; devices: number }[]> {
+    const ids = await this.redis.client.smembers(this.keys[7]);
+    if (!ids.length) return [];
+    const alive = await Promise.all(ids.map((id) => this.redis.client.exists(this.leaseKey(id))));
+    const lost = ids.filter((_, i) => !alive[i]);
+    return Promise.all(lost.map(async (instanceId) => ({ instanceId, devices: Number(await this.run('lost', instanceId, this.graceMs)) })));
+  }
+
+  private leaseKey(instanceId: string): string {
+    return this.redis.key('live', 'instance', instanceId);
   }
 
   async decommissioned(code: string): Promise<boolean> {
