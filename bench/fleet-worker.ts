@@ -32,7 +32,7 @@ export interface ConnectOrder {
   schedule: boolean;
 }
 
-export type ToWorker = ConnectOrder | { type: 'heartbeats'; perSecond: number } | { type: 'report' } | { type: 'stop' };
+export type ToWorker = ConnectOrder | { type: 'heartbeats'; perSecond: number } | { type: 'report' } | { type: 'reset' } | { type: 'stop' };
 
 /** Epoch milliseconds with sub-millisecond resolution, comparable across processes of one machine. */
 export type EpochMs = number;
@@ -58,6 +58,7 @@ export interface WorkerReport {
 export type FromWorker =
   | { type: 'connected'; count: number; failures: string[] }
   | { type: 'acked' }
+  | { type: 'reset' }
   | { type: 'started' }
   | { type: 'report'; report: WorkerReport };
 
@@ -232,6 +233,14 @@ process.on('message', (message: ToWorker) => {
           sample,
         },
       });
+      return;
+    case 'reset':
+      // Another round: the next play counts as the first again.
+      receivedAt.fill(NaN);
+      ackConfirmedAt.fill(NaN);
+      acked = 0;
+      duplicates = 0;
+      send({ type: 'reset' });
       return;
     case 'stop':
       stopping = true;

@@ -57,6 +57,18 @@ export class Fleet {
     return Promise.race([done, sleep(timeoutMs).then(() => false)]);
   }
 
+  /** Forgets the plays these groups received and acked, for another round; resolves once they have. */
+  async reset(groups = this.workers.map((_, i) => i)): Promise<void> {
+    await Promise.all(
+      groups.map(async (i) => {
+        const reply = this.next(this.workers[i], 'reset');
+        this.tell(this.workers[i], { type: 'reset' });
+        await reply;
+        this.finished[i].acked = this.next(this.workers[i], 'acked').then(() => true, () => false);
+      }),
+    );
+  }
+
   /** One report per group, in group order. */
   async reports(groups = this.workers.map((_, i) => i)): Promise<WorkerReport[]> {
     return Promise.all(
