@@ -135,7 +135,7 @@ export const connectStorm: Scenario = {
       data: runs,
       markdown: [
         `A restart: devices provisioned in Postgres before Loa boots, each with its own secret (scrypt, the device cost profile), so Loa loads every credential and publishes every device's retained config at boot. ` +
-        `Aedes' in-memory persistence matches each SUBSCRIBE pattern against every retained topic, and all N configs are retained from the start, so every connect costs in proportion to the fleet: the rate is flat (first and last tenth) and falls as N grows. ` +
+        `All N configs are retained from the start; each SUBSCRIBE finds its retained messages by exact topic (retained-topic-index.ts), so a connect costs the same whatever the fleet's size. Most of a connect is the scrypt check of its secret. ` +
         `${args.workers} client processes on the same cores, ${args.concurrency} CONNECTs in flight in each; every client subscribes QoS 1 to its own and its 3 areas' command topics after CONNACK. Mosquitto takes the same clients without credentials.`,
         '',
         table(
