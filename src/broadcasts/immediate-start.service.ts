@@ -40,6 +40,10 @@ export class ImmediateStart {
         await em.query(`SELECT pg_advisory_xact_lock(${deliveriesLockArgs('$1::uuid')})`, [occurrence.id]);
         await this.dispatcher.dispatch(broadcast, occurrence, targets.areas.map((a) => a.code), targets.devices.map((d) => d.code));
         sent = true;
+        // Speakers' sockets on this instance are written in the next check phase, one
+        // setImmediate each (Aedes). Waiting one turn lets those writes go first, so the
+        // 10,000-row insert does not take a core from them while the play goes out.
+        await new Promise((resolve) => setImmediate(resolve));
         return this.writeDeliveries(em, broadcast, occurrence);
       });
     } catch (err) {
