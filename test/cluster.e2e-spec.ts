@@ -266,7 +266,7 @@ describe('Loa as a cluster of instances', () => {
     // A process that dies records nothing: no disconnect reaches Redis, and its lease is neither renewed nor released.
     c.app.get(DeviceGateway).onDisconnected = () => undefined;
     const lease = c.app.get(LivenessStore);
-    lease.renewLease = async () => undefined;
+    lease.renewLease = async () => false;
     lease.releaseLease = async () => undefined;
     await c.close();
     await link(b, returning);

@@ -21,12 +21,24 @@ export class InstanceLease implements OnApplicationBootstrap, BeforeApplicationS
 
   async onApplicationBootstrap(): Promise<void> {
     const ttlMs = this.config.INSTANCE_LEASE_S * 1000;
-    await this.store.renewLease(this.broker.instanceId, ttlMs);
+    const id = this.broker.instanceId;
+    await this.store.renewLease(id, ttlMs);
+    let renewedAt = Date.now();
     // Three renewals per lease: one slow Redis round trip or a busy event loop does not lose it.
     this.timer = setInterval(() => {
+      const sentAt = Date.now();
       this.store
-        .renewLease(this.broker.instanceId, ttlMs)
-        .catch((err: unknown) => this.logger.warn(`lease of instance ${this.broker.instanceId} not renewed: ${String(err)}`));
+        .renewLease(id, ttlMs)
+        .then((held) => {
+          if (!held) {
+            this.logger.warn(
+              `lease of instance ${id} had lapsed (last renewed ${sentAt - renewedAt} ms before this renewal was sent): ` +
+                `its speakers may have been put into their offline grace period; their next heartbeat ends it`,
+            );
+          }
+          renewedAt = sentAt;
+        })
+        .catch((err: unknown) => this.logger.warn(`lease of instance ${id} not renewed: ${String(err)}`));
     }, ttlMs / 3);
     this.timer.unref();
   }

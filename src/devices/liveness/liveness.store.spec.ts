@@ -207,4 +207,20 @@ describe(LivenessStore.name, () => {
 
     expect(await transitionsOf(device)).toEqual([]);
   });
+
+  it('does not take an instance that releases its lease while the sweep looks at it for a lost one', async () => {
+    const instanceId = randomBytes(4).toString('hex');
+    const device = code();
+    await store.renewLease(instanceId, 60_000);
+    await store.connected(device, `${String(1).padStart(15, '0')}-${instanceId}-aa`);
+    await store.takeTransitions(10_000);
+
+    // One connection, in this order: the sweep reads the members, the shutdown releases, the sweep checks the lease.
+    const [lost] = await Promise.all([store.releaseLostInstances(), store.releaseLease(instanceId)]);
+    await sleep(1200);
+    await store.sweep();
+
+    expect(lost).toEqual([]);
+    expect(await transitionsOf(device)).toEqual([]);
+  });
 });

@@ -102,14 +102,17 @@ return changed
 `;
 
 /**
- * ARGV: instance id, grace ms. An instance whose lease expired died without recording its
- * disconnects: each online device whose newest connection was to it (connection ids carry
- * the instance id) starts the grace period now, as if its link had just dropped. Devices
- * that already reconnected elsewhere have a newer connection id and are left alone. Runs
- * only when an instance is lost, so reading the whole connection hash is affordable.
+ * KEYS[9]: the instance's lease. ARGV: instance id, grace ms. An instance whose lease
+ * expired died without recording its disconnects: each online device whose newest
+ * connection was to it (connection ids carry the instance id) starts the grace period now,
+ * as if its link had just dropped. Devices that already reconnected elsewhere have a newer
+ * connection id and are left alone. Returns -1, changing nothing, if the instance released
+ * its lease or renewed it since the caller looked (a shutdown racing the sweep). Runs only
+ * when an instance is lost, so reading the whole connection hash is affordable.
  */
 const LOST = `${PRELUDE}
 local id, grace = ARGV[1], tonumber(ARGV[2])
+if redis.call('SISMEMBER', KEYS[8], id) == 0 or redis.call('EXISTS', KEYS[9]) == 1 then return -1 end
 local marker = '-' .. id .. '-'
 local deadline = now_ms() + grace
 local conns = redis.call('HGETALL', KEYS[4])
@@ -164,7 +167,7 @@ const SCRIPTS: Record<ScriptName, { lua: string; keys: number }> = {
   disconnect: { lua: DISCONNECT, keys: 7 },
   heartbeat: { lua: HEARTBEAT, keys: 7 },
   sweep: { lua: SWEEP, keys: 7 },
-  lost: { lua: LOST, keys: 8 },
+  lost: { lua: LOST, keys: 9 },
   decommission: { lua: DECOMMISSION, keys: 7 },
   restore: { lua: RESTORE_ONLINE, keys: 7 },
   takeLog: { lua: TAKE_LOG, keys: 1 },
@@ -193,8 +196,11 @@ export class LivenessStore {
 
   /** ioredis turns each defined script into a method (EVALSHA, falling back to EVAL). */
   private run(name: ScriptName, ...args: (string | number)[]): Promise<unknown> {
+    return this.runWithKeys(name, name === 'takeLog' ? [] : this.keys.slice(0, SCRIPTS[name].keys), ...args);
+  }
+
+  private runWithKeys(name: ScriptName, keys: string[], ...args: (string | number)[]): Promise<unknown> {
     const runner = (this.redis.client as unknown as Record<string, ScriptRunner>)[commandName(name)];
-    const keys = name === 'takeLog' ? [] : this.keys.slice(0, SCRIPTS[name].keys);
     return runner.call(this.redis.client, ...keys, ...args);
   }
 
@@ -218,9 +224,13 @@ export class LivenessStore {
     return Number(await this.run('sweep', limit));
   }
 
-  /** Claims or extends an instance's lease: while it holds one, its devices' links count as up. */
-  async renewLease(instanceId: string, ttlMs: number): Promise<void> {
-    await this.redis.client.multi().set(this.leaseKey(instanceId), '1', 'PX', ttlMs).sadd(this.keys[7], instanceId).exec();
+  /**
+   * Claims or extends an instance's lease: while it holds one, its devices' links count as up.
+   * @returns whether the lease was still held (false the first time, or if it had lapsed).
+   */
+  async renewLease(instanceId: string, ttlMs: number): Promise<boolean> {
+    const results = await this.redis.client.multi().set(this.leaseKey(instanceId), '1', 'PX', ttlMs, 'GET').sadd(this.keys[7], instanceId).exec();
+    return results?.[0]?.[1] === '1';
   }
 
   /** An instance that shuts down has recorded its disconnects, and gives its lease up. */
@@ -236,8 +246,14 @@ export class LivenessStore {
     const ids = await this.redis.client.smembers(this.keys[7]);
     if (!ids.length) return [];
     const alive = await Promise.all(ids.map((id) => this.redis.client.exists(this.leaseKey(id))));
-    const lost = ids.filter((_, i) => !alive[i]);
-    return Promise.all(lost.map(async (instanceId) => ({ instanceId, devices: Number(await this.run('lost', instanceId, this.graceMs)) })));
+    const lapsed = ids.filter((_, i) => !alive[i]);
+    const outcomes = await Promise.all(
+      lapsed.map(async (instanceId) => ({
+        instanceId,
+        devices: Number(await this.runWithKeys('lost', [...this.keys, this.leaseKey(instanceId)], instanceId, this.graceMs)),
+      })),
+    );
+    return outcomes.filter((o) => o.devices >= 0);
   }
 
   private leaseKey(instanceId: string): string {
