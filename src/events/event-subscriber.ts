@@ -59,7 +59,12 @@ export class EventSubscriber {
     return this.ended;
   }
 
-  /** From the reader loop: one event of the cluster, with its frame built once for all subscribers. */
+  /**
+   * From the reader loop: one event of the cluster, with its frame built once for all
+   * subscribers. The reader may be behind the replay (its XREAD reply still on the way while
+   * the replay's XRANGE already returned newer entries), so an event the client already has
+   * is dropped here too, not only in `goLive`.
+   */
   offer(event: LiveEvent, frame: string): void {
     if (this.ended || !inScope(this.principal, event.areaPath)) return;
     if (this.held) {
@@ -67,6 +72,7 @@ export class EventSubscriber {
       if (this.held.length > MAX_HELD_EVENTS) this.cutOff(`${this.held.length} live events piled up during its replay`);
       return;
     }
+    if (this.lastId !== null && compareIds(event.id, this.lastId) <= 0) return;
     this.write(frame, event.id);
   }
 
