@@ -254,6 +254,27 @@ describe('Loa as a cluster of instances', () => {
     expect(await history(staying.code)).toEqual(['online:connected']);
   });
 
+  it('keeps the speakers of an instance whose lease lapsed during a stall online: its next renewal re-asserts their links', async () => {
+    const c = await startTestApp({ ...instance('c'), INSTANCE_LEASE_S: '3' }, { joining: a });
+    const { commune } = await anAreaTree(a);
+    const device = await aDevice(a, { areaCode: commune });
+    await link(c, device);
+    await eventually(async () => (await stateOf(device.code)) === 'online');
+
+    // What a stall longer than the lease leaves behind: no lease, and a sweep that takes c for dead
+    // (run here at once, so that it comes before c's next renewal).
+    const instanceId = c.app.get(BrokerService).instanceId;
+    await c.app.get(RedisService).client.del(c.app.get(RedisService).key('live', 'instance', instanceId));
+    const lost = await a.app.get(LivenessStore).releaseLostInstances();
+    expect(lost).toContainEqual({ instanceId, devices: 1 });
+    // Grace (2 s) + the next renewal (within 1 s) + a sweep, with room.
+    await sleep(5000);
+
+    expect(await stateOf(device.code)).toBe('online');
+    expect(await history(device.code)).toEqual(['online:connected']);
+    await c.close();
+  });
+
   it('marks offline the speakers of an instance that dies once its lease lapses, unless they reconnect elsewhere first', async () => {
     // A heartbeat deadline of 3 minutes: only the lapsed lease can explain an offline within the test.
     const c = await startTestApp({ ...instance('c'), HEARTBEAT_INTERVAL_S: '60', INSTANCE_LEASE_S: '3' }, { joining: a });

@@ -26,6 +26,8 @@ export class DeviceGateway implements BrokerDeviceHooks, OnModuleInit {
   private readonly lastLogged = new Map<string, number>();
   /** When each connected device last refreshed its liveness deadline, to spare Redis a flood. */
   private readonly lastRefresh = new Map<string, number>();
+  /** The sessions open on this instance, by device code, for `reassertLinks`. */
+  private readonly open = new Map<string, DeviceSession>();
 
   constructor(
     @Inject(BrokerService) private readonly broker: BrokerService,
@@ -45,15 +47,29 @@ export class DeviceGateway implements BrokerDeviceHooks, OnModuleInit {
   }
 
   onConnected(session: DeviceSession): void {
+    this.open.set(session.access.code, session);
     this.track(this.liveness.connected(session.access.code, session.connId), `connect of ${session.access.code}`);
     this.inbox.connected(session.access.code);
   }
 
   onDisconnected(session: DeviceSession): void {
     this.lastRefresh.delete(session.access.code);
+    if (this.open.get(session.access.code) === session) this.open.delete(session.access.code);
     this.liveness
       .disconnected(session.access.code, session.connId)
       .catch((err: unknown) => this.logger.error(`disconnect of ${session.access.code} not recorded: ${String(err)}`));
+  }
+
+  /**
+   * Records every link open on this instance as connected again. Used when this instance
+   * finds its lease had lapsed: the sweep may have taken it for dead and started its
+   * speakers' grace periods. A device that has since connected elsewhere has a newer
+   * connection id, so its stale connect changes nothing.
+   */
+  async reassertLinks(): Promise<number> {
+    const sessions = [...this.open.values()];
+    for (const session of sessions) this.track(this.liveness.connected(session.access.code, session.connId), `re-asserted link of ${session.access.code}`);
+    return sessions.length;
   }
 
   onInbound(session: DeviceSession, channel: DeviceInboundChannel, payload: Buffer): void {

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { BrokerService } from '../../broker/broker.service.js';
 import { AppConfig } from '../../config/app-config.js';
+import { DeviceGateway } from '../device-gateway.service.js';
 import { LivenessStore } from './liveness.store.js';
 
 /**
@@ -16,6 +17,7 @@ export class InstanceLease implements OnApplicationBootstrap, BeforeApplicationS
   constructor(
     @Inject(LivenessStore) private readonly store: LivenessStore,
     @Inject(BrokerService) private readonly broker: BrokerService,
+    @Inject(DeviceGateway) private readonly gateway: DeviceGateway,
     @Inject(AppConfig) private readonly config: AppConfig,
   ) {}
 
@@ -29,14 +31,15 @@ export class InstanceLease implements OnApplicationBootstrap, BeforeApplicationS
       const sentAt = Date.now();
       this.store
         .renewLease(id, ttlMs)
-        .then((held) => {
-          if (!held) {
-            this.logger.warn(
-              `lease of instance ${id} had lapsed (last renewed ${sentAt - renewedAt} ms before this renewal was sent): ` +
-                `its speakers may have been put into their offline grace period; their next heartbeat ends it`,
-            );
-          }
+        .then(async (held) => {
+          const gapMs = sentAt - renewedAt;
           renewedAt = sentAt;
+          if (held) return;
+          const links = await this.gateway.reassertLinks();
+          this.logger.warn(
+            `lease of instance ${id} had lapsed (last renewed ${gapMs} ms before this renewal was sent; event loop or Redis stalled): ` +
+              `${links} open link(s) recorded as connected again, in case the sweep had taken this instance for dead`,
+          );
         })
         .catch((err: unknown) => this.logger.warn(`lease of instance ${id} not renewed: ${String(err)}`));
     }, ttlMs / 3);
