@@ -22,7 +22,7 @@ import type { ListBroadcastsQueryDto } from './dto/list-broadcasts.dto.js';
 import { HorizonKeeper } from './horizon-keeper.service.js';
 import { MissedPlays } from './missed-plays.service.js';
 import { ImmediateStart } from './immediate-start.service.js';
-import { OccurrencePlanner, type OverlapOutcome, type PlannedOccurrence } from './occurrence-planner.service.js';
+import { noOverlaps, OccurrencePlanner, type OverlapOutcome, type PlannedOccurrence } from './occurrence-planner.service.js';
 import { isTimeZone, recurrenceProblem } from './recurrence.js';
 import { SchedulePublisher } from './schedule-publisher.service.js';
 
@@ -44,8 +44,6 @@ interface Created {
   deviceIds: string[];
   overlaps: OverlapOutcome;
 }
-
-const NO_OVERLAPS: OverlapOutcome = { deviceIds: [], preemptedOthers: 0, preemptedOwn: 0, kept: [] };
 
 /** Broadcasts: validation and creation (with their occurrences and deliveries), listing, cancelling. */
 @Injectable()
@@ -133,7 +131,7 @@ export class BroadcastsService {
     if (dto.schedule.kind === 'now') {
       const occurrences = await this.planner.planOccurrences(em, broadcast, new Date(now.getTime() + 1), randomUUID());
       await this.planner.refuseSamePriority(em, broadcast, occurrences);
-      return { broadcast, occurrences, deviceIds: [], overlaps: NO_OVERLAPS };
+      return { broadcast, occurrences, deviceIds: [], overlaps: noOverlaps() };
     }
     const planned = await this.planner.materialise(em, broadcast, this.horizon.horizonEnd(now));
     const overlaps = await this.planner.resolveOverlaps(em, broadcast, planned.occurrences.map((o) => o.id), { refuseSamePriority: true });

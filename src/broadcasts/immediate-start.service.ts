@@ -4,7 +4,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { Broadcast } from './broadcast.entity.js';
 import type { ResolvedTargets } from './broadcast-targets.service.js';
 import { deliveriesLockArgs } from './deliveries-lock.js';
-import { OccurrencePlanner, type OverlapOutcome, type PlannedOccurrence } from './occurrence-planner.service.js';
+import { noOverlaps, OccurrencePlanner, type OverlapOutcome, type PlannedOccurrence } from './occurrence-planner.service.js';
 import { PlayDispatcher } from './play-dispatcher.service.js';
 
 /** Attempts at writing the deliveries once the play is out: the broadcast is on air, so giving up loses only its as-run record. */
@@ -76,6 +76,6 @@ export class ImmediateStart {
       `broadcast ${broadcast.id}: play sent but its deliveries could not be written (${String(last)}); ` +
         `its as-run log stays empty and devices that miss it are not re-sent the play`,
     );
-    return { deviceIds: [], overlaps: { deviceIds: [], preemptedOthers: 0, preemptedOwn: 0, kept: [] } };
+    return { deviceIds: [], overlaps: noOverlaps() };
   }
 }

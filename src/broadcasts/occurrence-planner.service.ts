@@ -30,6 +30,11 @@ export interface OverlapOutcome {
   kept: Clash[];
 }
 
+/** The outcome when nothing overlapped; a new object each time, since resolveOverlaps fills its own. */
+export function noOverlaps(): OverlapOutcome {
+  return { deviceIds: [], preemptedOthers: 0, preemptedOwn: 0, kept: [] };
+}
+
 interface ClashRow extends OtherPlay {
   own_delivery: string;
 }
@@ -158,7 +163,7 @@ export class OccurrencePlanner {
     occurrenceIds: string[],
     { refuseSamePriority }: { refuseSamePriority: boolean },
   ): Promise<OverlapOutcome> {
-    const outcome: OverlapOutcome = { deviceIds: [], preemptedOthers: 0, preemptedOwn: 0, kept: [] };
+    const outcome = noOverlaps();
     if (!occurrenceIds.length) return outcome;
     const rows = await em.query<ClashRow[]>(
       `SELECT nd.id AS own_delivery, od.id AS other_delivery, od.status AS other_status,
