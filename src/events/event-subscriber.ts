@@ -62,8 +62,8 @@ export class EventSubscriber {
   /**
    * From the reader loop: one event of the cluster, with its frame built once for all
    * subscribers. The reader may be behind the replay (its XREAD reply still on the way while
-   * the replay's XRANGE already returned newer entries), so an event the client already has
-   * is dropped here too, not only in `goLive`.
+   * the replay's XRANGE already returned newer entries), so `write` drops an event the
+   * client already has, here as in `goLive`.
    */
   offer(event: LiveEvent, frame: string): void {
     if (this.ended || !inScope(this.principal, event.areaPath)) return;
@@ -72,7 +72,6 @@ export class EventSubscriber {
       if (this.held.length > MAX_HELD_EVENTS) this.cutOff(`${this.held.length} live events piled up during its replay`);
       return;
     }
-    if (this.lastId !== null && compareIds(event.id, this.lastId) <= 0) return;
     this.write(frame, event.id);
   }
 
@@ -93,9 +92,7 @@ export class EventSubscriber {
   goLive(): void {
     const held = this.held ?? [];
     this.held = null;
-    for (const { event, frame } of held) {
-      if (this.lastId === null || compareIds(event.id, this.lastId) > 0) this.write(frame, event.id);
-    }
+    for (const { event, frame } of held) this.write(frame, event.id);
   }
 
   /** A frame that is not an event (a comment, a reset). */
@@ -113,8 +110,9 @@ export class EventSubscriber {
     else this.res.end();
   }
 
+  /** Writes a live or held event, unless the client already has it (at or before the last id written). */
   private write(frame: string, id: string): void {
-    if (this.ended) return;
+    if (this.ended || (this.lastId !== null && compareIds(id, this.lastId) <= 0)) return;
     this.res.write(frame);
     this.lastId = id;
     this.cutOffIfSlow();
