@@ -106,9 +106,10 @@ return changed
  * expired died without recording its disconnects: each online device whose newest
  * connection was to it (connection ids carry the instance id) starts the grace period now,
  * as if its link had just dropped. Devices that already reconnected elsewhere have a newer
- * connection id and are left alone. Returns -1, changing nothing, if the instance released
- * its lease or renewed it since the caller looked (a shutdown racing the sweep). Runs only
- * when an instance is lost, so reading the whole connection hash is affordable.
+ * connection id and are left alone. Returns -1, changing nothing, while the instance holds
+ * its lease or once it has released it (a shutdown racing the sweep); that check is all a
+ * live instance costs. The rest runs only when an instance is lost, so reading the whole
+ * connection hash is affordable.
  */
 const LOST = `${PRELUDE}
 local id, grace = ARGV[1], tonumber(ARGV[2])
@@ -243,12 +244,11 @@ export class LivenessStore {
    * counted online through them. @returns each lost instance with that number of devices.
    */
   async releaseLostInstances(): Promise<{ instanceId: string; devices: number }[]> {
+    // The script itself checks the lease (atomically, so a shutdown or renewal racing the
+    // sweep is never taken for a loss) and answers -1 at once for a live instance.
     const ids = await this.redis.client.smembers(this.keys[7]);
-    if (!ids.length) return [];
-    const alive = await Promise.all(ids.map((id) => this.redis.client.exists(this.leaseKey(id))));
-    const lapsed = ids.filter((_, i) => !alive[i]);
     const outcomes = await Promise.all(
-      lapsed.map(async (instanceId) => ({
+      ids.map(async (instanceId) => ({
         instanceId,
         devices: Number(await this.runWithKeys('lost', [...this.keys, this.leaseKey(instanceId)], instanceId, this.graceMs)),
       })),
