@@ -66,7 +66,7 @@ export class DeviceGateway implements BrokerDeviceHooks, OnModuleInit {
    * speakers' grace periods. A device that has since connected elsewhere has a newer
    * connection id, so its stale connect changes nothing.
    */
-  async reassertLinks(): Promise<number> {
+  reassertLinks(): number {
     const sessions = [...this.open.values()];
     for (const session of sessions) this.track(this.liveness.connected(session.access.code, session.connId), `re-asserted link of ${session.access.code}`);
     return sessions.length;

@@ -31,11 +31,11 @@ export class InstanceLease implements OnApplicationBootstrap, BeforeApplicationS
       const sentAt = Date.now();
       this.store
         .renewLease(id, ttlMs)
-        .then(async (held) => {
+        .then((held) => {
           const gapMs = sentAt - renewedAt;
           renewedAt = sentAt;
           if (held) return;
-          const links = await this.gateway.reassertLinks();
+          const links = this.gateway.reassertLinks();
           this.logger.warn(
             `lease of instance ${id} had lapsed (last renewed ${gapMs} ms before this renewal was sent; event loop or Redis stalled): ` +
               `${links} open link(s) recorded as connected again, in case the sweep had taken this instance for dead`,
