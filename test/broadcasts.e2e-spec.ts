@@ -1,4 +1,5 @@
-import type { SchedulePayload } from '../src/broker/payloads.js';
+import { DataSource } from 'typeorm';
+import type { PlayCommand, SchedulePayload } from '../src/broker/payloads.js';
 import { deviceTopic } from '../src/broker/topics.js';
 import { anApprovedBulletin } from './support/bulletins.js';
 import { aDevice, connect, nextMessage, subscribe } from './support/devices.js';
@@ -162,6 +163,41 @@ describe('Broadcasts', () => {
     await playing.report('interrupted', occurrenceId);
     await eventually(async () => (await deliveriesOf(occurrenceId)).get(playing.device.code) === 'interrupted');
     await t.http().post(`/api/v1/broadcasts/${res.body.id}/cancel`).set('Authorization', t.auth).expect(409);
+  });
+
+  it("writes a now play's deliveries once its acks ebb, and a cancel meanwhile waits for them and cancels them", async () => {
+    const tree = await anAreaTree(t);
+    const speaker = await firmware([tree.province, tree.district, tree.commune]);
+    const bulletin = await anApprovedBulletin(t, { durationMs: 60_000 });
+    const db = t.app.get(DataSource);
+    const posting = post({ bulletinId: bulletin.id, targets: { areaCodes: [tree.commune] }, schedule: { kind: 'now' }, priority: 'emergency' }).then((r) => r);
+    const play = await eventually(async () => speaker.commands.find((c): c is PlayCommand => c.type === 'play'));
+    // A wave of acks still arriving: the same speaker repeating its ack keeps it up.
+    const acking = setInterval(() => void speaker.ack(play.id), 100);
+    try {
+      const list = await t.http().get(`/api/v1/broadcasts?bulletinId=${bulletin.id}`).set('Authorization', t.auth).expect(200);
+      const broadcastId: string = list.body.items[0].id;
+      await sleep(600);
+      const [{ n: writtenDuringWave }] = await db.query(`SELECT count(*)::int AS n FROM deliveries WHERE occurrence_id = $1`, [play.occurrenceId]);
+      let cancelAnswered = false;
+      const cancelling = t.http().post(`/api/v1/broadcasts/${broadcastId}/cancel`).set('Authorization', t.auth).then((r) => {
+        cancelAnswered = true;
+        return r;
+      });
+      await sleep(600);
+      const answeredDuringWave = cancelAnswered;
+      clearInterval(acking);
+
+      const [created, cancelled] = await Promise.all([posting, cancelling]);
+
+      expect(writtenDuringWave).toBe(0);
+      expect(answeredDuringWave).toBe(false);
+      expect(created.status).toBe(201);
+      expect(cancelled.status).toBe(200);
+      expect(Object.fromEntries(await deliveriesOf(play.occurrenceId))).toEqual({ [speaker.device.code]: 'cancelled' });
+    } finally {
+      clearInterval(acking);
+    }
   });
 
   it('refuses a same-priority overlap with the clashes, and lets a higher priority pre-empt the lower', async () => {

@@ -11,6 +11,7 @@ import { ImmediateStart } from './immediate-start.service.js';
 import { HorizonKeeper } from './horizon-keeper.service.js';
 import { MissedPlays } from './missed-plays.service.js';
 import { OccurrencePlanner } from './occurrence-planner.service.js';
+import { PlayAckWave } from './play-ack-wave.js';
 import { PlayDispatcher } from './play-dispatcher.service.js';
 import { SchedulePublisher } from './schedule-publisher.service.js';
 import { SchedulingProcessor } from './scheduling.processor.js';
@@ -25,6 +26,7 @@ import { SchedulingProcessor } from './scheduling.processor.js';
     HorizonKeeper,
     SchedulePublisher,
     PlayDispatcher,
+    PlayAckWave,
     ImmediateStart,
     MissedPlays,
     SchedulingProcessor,

@@ -15,6 +15,7 @@ import { AppConfig } from '../config/app-config.js';
 import { Broadcast } from './broadcast.entity.js';
 import type { Media } from '../media/media.entity.js';
 import { BroadcastTargets, type ResolvedTargets } from './broadcast-targets.service.js';
+import { awaitDeliveriesSql } from './deliveries-lock.js';
 import { toBroadcastDto, type BroadcastDetailDto, type BroadcastDto, type CreatedBroadcastDto, type OccurrenceProgressDto } from './dto/broadcast.response.js';
 import type { CreateBroadcastDto } from './dto/create-broadcast.dto.js';
 import type { EmergencyBroadcastDto, EmergencyBroadcastResultDto } from './dto/emergency-broadcast.dto.js';
@@ -213,6 +214,8 @@ export class BroadcastsService {
   async cancel(id: string, principal: Principal): Promise<BroadcastDetailDto> {
     await this.findOrFail(id, principal);
     const outcome = await this.db.transaction(async (em) => {
+      // A play just sent may not have its deliveries yet; they would be written `pending` after this.
+      await em.query(awaitDeliveriesSql(`o.broadcast_id = $1 AND o.cancelled_at IS NULL`), [id]);
       const updated = await updateReturning<{ id: string }>(
         em,
         `UPDATE broadcasts SET state = 'cancelled', cancelled_at = now(), cancelled_by_id = $2, updated_at = now()

@@ -5,6 +5,7 @@ import type { Broadcast } from './broadcast.entity.js';
 import type { ResolvedTargets } from './broadcast-targets.service.js';
 import { deliveriesLockArgs } from './deliveries-lock.js';
 import { noOverlaps, OccurrencePlanner, type OverlapOutcome, type PlannedOccurrence } from './occurrence-planner.service.js';
+import { PlayAckWave } from './play-ack-wave.js';
 import { PlayDispatcher } from './play-dispatcher.service.js';
 
 /** Attempts at writing the deliveries once the play is out: the broadcast is on air, so giving up loses only its as-run record. */
@@ -19,8 +20,10 @@ export interface ImmediateStartOutcome {
  * Sends an immediate (`now`) play, then writes its deliveries. Writing one delivery per
  * target device first would keep an emergency to 10,000 speakers off the air for about
  * half a second (the insert and its foreign-key checks); the same-priority refusal has
- * already been made, without deliveries, before the broadcast committed. Devices that
- * answer before the rows exist are held back by the deliveries lock (deliveries-lock.ts).
+ * already been made, without deliveries, before the broadcast committed. The insert then
+ * waits for the wave of acks to ebb (play-ack-wave.ts), so it does not compete for the
+ * cores while the play is still going out. Devices that answer before the rows exist,
+ * and cancels and overlap checks meanwhile, wait on the deliveries lock (deliveries-lock.ts).
  */
 @Injectable()
 export class ImmediateStart {
@@ -30,6 +33,7 @@ export class ImmediateStart {
     @InjectDataSource() private readonly db: DataSource,
     @Inject(OccurrencePlanner) private readonly planner: OccurrencePlanner,
     @Inject(PlayDispatcher) private readonly dispatcher: PlayDispatcher,
+    @Inject(PlayAckWave) private readonly ackWave: PlayAckWave,
   ) {}
 
   async start(broadcast: Broadcast, occurrence: PlannedOccurrence, targets: ResolvedTargets): Promise<ImmediateStartOutcome> {
@@ -38,12 +42,10 @@ export class ImmediateStart {
     try {
       outcome = await this.db.transaction(async (em) => {
         await em.query(`SELECT pg_advisory_xact_lock(${deliveriesLockArgs('$1::uuid')})`, [occurrence.id]);
+        const wave = this.ackWave.watch(occurrence.commandId!);
         await this.dispatcher.dispatch(broadcast, occurrence, targets.areas.map((a) => a.code), targets.devices.map((d) => d.code));
         sent = true;
-        // Speakers' sockets on this instance are written in the next check phase, one
-        // setImmediate each (Aedes). Waiting one turn lets those writes go first, so the
-        // 10,000-row insert does not take a core from them while the play goes out.
-        await new Promise((resolve) => setImmediate(resolve));
+        await wave.ebbed;
         return this.writeDeliveries(em, broadcast, occurrence);
       });
     } catch (err) {
@@ -58,7 +60,7 @@ export class ImmediateStart {
   private async writeDeliveries(em: EntityManager, broadcast: Broadcast, occurrence: PlannedOccurrence): Promise<ImmediateStartOutcome> {
     const deviceIds = await this.planner.addDeliveries(em, broadcast.id, [occurrence.id]);
     // A same-priority play planned since the refusal check is kept and logged: this one is already on air.
-    const overlaps = await this.planner.resolveOverlaps(em, broadcast, [occurrence.id], { refuseSamePriority: false });
+    const overlaps = await this.planner.resolveOverlaps(em, broadcast, [occurrence.id], { refuseSamePriority: false, writingImmediate: true });
     return { deviceIds, overlaps };
   }
 

@@ -4,6 +4,7 @@ import { updateReturning } from '../common/postgres.js';
 import { PRIORITY_RANK, type Priority } from '../broker/payloads.js';
 import type { Broadcast } from './broadcast.entity.js';
 import { TARGET_DEVICES_SQL } from './broadcast-targets.service.js';
+import { awaitDeliveriesSql } from './deliveries-lock.js';
 import { occurrencesBetween } from './recurrence.js';
 
 export interface PlannedOccurrence {
@@ -119,6 +120,7 @@ export class OccurrencePlanner {
       [broadcast.id, broadcast.priority, starts, ends],
     );
     if (!candidates.length) return;
+    await em.query(awaitDeliveriesSql(`o.id = ANY($1)`), [candidates.map((c) => c.id)]);
     const rows = await em.query<OtherPlay[]>(
       `SELECT od.id AS other_delivery, od.status AS other_status,
               o2.broadcast_id AS other_broadcast, b2.priority AS other_priority, o2.start_at AS other_start,
@@ -156,15 +158,27 @@ export class OccurrencePlanner {
    * device, the higher priority wins and the lower is recorded `preempted`. A same-priority
    * overlap is refused with 409 listing the clashes when `refuseSamePriority` (creation);
    * when the horizon rolls on, both are kept and logged, since nobody is there to ask.
+   * Overlapping immediate plays whose deliveries are still being written are waited for,
+   * unless the caller is such a writer (`writingImmediate`): two of them waiting for each
+   * other would deadlock.
    */
   async resolveOverlaps(
     em: EntityManager,
     broadcast: Broadcast,
     occurrenceIds: string[],
-    { refuseSamePriority }: { refuseSamePriority: boolean },
+    { refuseSamePriority, writingImmediate = false }: { refuseSamePriority: boolean; writingImmediate?: boolean },
   ): Promise<OverlapOutcome> {
     const outcome = noOverlaps();
     if (!occurrenceIds.length) return outcome;
+    if (!writingImmediate) {
+      await em.query(
+        awaitDeliveriesSql(
+          `o.cancelled_at IS NULL AND EXISTS (SELECT 1 FROM occurrences own WHERE own.id = ANY($1)
+             AND own.broadcast_id <> o.broadcast_id AND o.start_at < own.end_at AND o.end_at > own.start_at)`,
+        ),
+        [occurrenceIds],
+      );
+    }
     const rows = await em.query<ClashRow[]>(
       `SELECT nd.id AS own_delivery, od.id AS other_delivery, od.status AS other_status,
               o2.broadcast_id AS other_broadcast, b2.priority AS other_priority, o2.start_at AS other_start,

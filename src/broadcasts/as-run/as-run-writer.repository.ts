@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { updateReturning } from '../../common/postgres.js';
-import { deliveriesLockArgs } from '../deliveries-lock.js';
+import { awaitDeliveriesSql } from '../deliveries-lock.js';
 import type { AckReport, AsRunBatchJob, PlaybackReport, ScheduleVersionReport } from './as-run-batch.js';
 
 /** A playback event that matched no delivery of the device that sent it. */
@@ -74,9 +74,7 @@ export class AsRunWriter {
   private async awaitImmediateDeliveries(tx: EntityManager, batch: AsRunBatchJob): Promise<void> {
     if (!batch.acks.length && !batch.events.length) return;
     await tx.query(
-      `SELECT pg_advisory_xact_lock_shared(${deliveriesLockArgs('o.id')})
-         FROM occurrences o
-        WHERE o.command_id IS NOT NULL AND (o.command_id = ANY($1::uuid[]) OR o.id = ANY($2::uuid[]))`,
+      awaitDeliveriesSql(`o.command_id = ANY($1::uuid[]) OR o.id = ANY($2::uuid[])`),
       [[...new Set(batch.acks.map((a) => a.commandId))], [...new Set(batch.events.map((e) => e.occurrenceId))]],
     );
   }
