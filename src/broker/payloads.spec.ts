@@ -13,6 +13,29 @@ describe('device payload validation', () => {
     expect(result.ok && 'futureField' in result.value).toBe(false);
   });
 
+  it('accepts null for an optional field and strips unknown fields inside a nested one', () => {
+    const id = '0b7c7d0e-8f57-4a0b-9d38-5e6c2f6c8a11';
+
+    const result = parseInboundPayload('heartbeat', json({ seq: 3, volume: null, scheduleVersion: null, playing: { occurrenceId: id, extra: 1 } }));
+
+    expect(result).toEqual({ ok: true, value: { seq: 3, volume: null, scheduleVersion: null, playing: { occurrenceId: id } } });
+  });
+
+  it('says which field is wrong and how', () => {
+    const id = '0b7c7d0e-8f57-4a0b-9d38-5e6c2f6c8a11';
+
+    expect(parseInboundPayload('heartbeat', json({ seq: 1, volume: 101 }))).toEqual({ ok: false, reason: 'heartbeat: volume must be <= 100' });
+    expect(parseInboundPayload('heartbeat', json({ volume: 3 }))).toEqual({ ok: false, reason: "heartbeat: must have required property 'seq'" });
+    expect(parseInboundPayload('events', json({ id, type: 'started', occurrenceId: id, at: 'yesterday' }))).toEqual({
+      ok: false,
+      reason: 'events: at must match format "iso8601"',
+    });
+    expect(parseInboundPayload('acks', json({ commandId: `urn:uuid:${id}`, status: 'ok' }))).toEqual({
+      ok: false,
+      reason: 'acks: commandId must match format "uuid"',
+    });
+  });
+
   it('accepts a heartbeat with only seq', () => {
     expect(parseInboundPayload('heartbeat', json({ seq: 0 })).ok).toBe(true);
   });

@@ -80,7 +80,7 @@ export class DeviceGateway implements BrokerDeviceHooks, OnModuleInit {
       case 'heartbeat': {
         const heartbeat = parsed.value as Heartbeat;
         this.telemetry.record(code, heartbeat);
-        if (heartbeat.scheduleVersion !== undefined) this.inbox.scheduleVersion(code, heartbeat.scheduleVersion);
+        if (heartbeat.scheduleVersion != null) this.inbox.scheduleVersion(code, heartbeat.scheduleVersion);
         const now = Date.now();
         if (now - (this.lastRefresh.get(code) ?? 0) < LIVENESS_REFRESH_MS) return;
         this.lastRefresh.set(code, now);

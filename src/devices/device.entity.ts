@@ -9,20 +9,11 @@ import {
   UpdateDateColumn,
 } from 'typeorm';
 import { Area } from '../areas/area.entity.js';
+import type { Heartbeat } from '../broker/payloads.js';
 import type { DeviceState } from './device-state.js';
 
-export interface DeviceTelemetry {
-  seq: number;
-  uptimeS?: number;
-  volume?: number;
-  rssi?: number;
-  power?: 'mains' | 'battery';
-  battery?: number;
-  temperatureC?: number;
-  firmware?: string;
-  scheduleVersion?: number;
-  playing?: { occurrenceId: string } | null;
-}
+/** The last heartbeat as the device sent it (optional fields may be null). */
+export type DeviceTelemetry = Heartbeat;
 
 @Entity('devices')
 export class Device {
