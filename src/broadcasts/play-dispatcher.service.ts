@@ -1,5 +1,5 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
@@ -47,7 +47,7 @@ interface OpenPlay {
  * occurrence's, so a device acks and plays it once however many copies arrive.
  */
 @Injectable()
-export class PlayDispatcher implements OnModuleInit {
+export class PlayDispatcher implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(PlayDispatcher.name);
   private reconnected = new Set<string>();
   private reconnectTimer: NodeJS.Timeout | null = null;
@@ -66,6 +66,13 @@ export class PlayDispatcher implements OnModuleInit {
 
   onModuleInit(): void {
     this.inbox.subscribe({ onConnected: (code) => this.onReconnect(code) });
+  }
+
+  /** A batch still waiting is for links this instance is closing: the devices get the play where they reconnect. */
+  onModuleDestroy(): void {
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    this.reconnected.clear();
   }
 
   async dispatch(broadcast: Broadcast, occurrence: PlannedOccurrence, areaCodes: string[], deviceCodes: string[]): Promise<void> {
