@@ -7,7 +7,7 @@
  * reads or changes the deliveries of immediate occurrences meanwhile takes it shared,
  * before it writes anything, and so waits for the rows instead of missing them: the as-run
  * writer for the occurrences a batch mentions, a cancel for its broadcast's, and the
- * overlap checks of a new broadcast for the occurrences it overlaps.
+ * overlap checks of a new broadcast, or of the horizon, for the plays they overlap.
  *
  * Postgres advisory locks take (int4, int4): a namespace of Loa's own and a hash of the
  * occurrence id. A hash collision only makes one batch wait for an unrelated insert.

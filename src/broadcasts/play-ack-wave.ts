@@ -19,7 +19,7 @@ export interface AckWave {
  * Tells when the acks of an immediate `play` stop arriving at this instance, so the work
  * that can wait (writing 10,000 deliveries) does not take a core while the play is still
  * going out: on a machine shared with Postgres (the 2-core box the targets are set on),
- * that insert, run during the fan-out, slowed the last speakers' receipt by about half.
+ * that insert, run during the fan-out, delayed the last speakers' receipt by about a third.
  * Speakers that have the play ack it, so acks still coming mean the play is still
  * spreading; a lull, or ACK_WAVE_MAX_MS, means it has reached everyone it will soon reach.
  * Only this instance's acks are counted: the other instances' speakers ack there.
