@@ -48,7 +48,7 @@ export class DeviceGateway implements BrokerDeviceHooks, OnModuleInit {
 
   onConnected(session: DeviceSession): void {
     this.open.set(session.access.code, session);
-    this.track(this.liveness.connected(session.access.code, session.connId), `connect of ${session.access.code}`);
+    this.recordLink(session, 'connect');
     this.inbox.connected(session.access.code);
   }
 
@@ -68,8 +68,12 @@ export class DeviceGateway implements BrokerDeviceHooks, OnModuleInit {
    */
   reassertLinks(): number {
     const sessions = [...this.open.values()];
-    for (const session of sessions) this.track(this.liveness.connected(session.access.code, session.connId), `re-asserted link of ${session.access.code}`);
+    for (const session of sessions) this.recordLink(session, 're-asserted link');
     return sessions.length;
+  }
+
+  private recordLink(session: DeviceSession, what: string): void {
+    this.track(this.liveness.connected(session.access.code, session.connId), `${what} of ${session.access.code}`);
   }
 
   onInbound(session: DeviceSession, channel: DeviceInboundChannel, payload: Buffer): void {
