@@ -227,6 +227,13 @@ export class Player {
   private finish(): void {
     const current = this.current;
     if (!current) return;
+    // Node dates a timer from the loop's cached clock, so it can fire a millisecond early
+    // against Date.now(): never report `finished` before the item's end.
+    const early = current.endsAtMs - this.now();
+    if (early > 0) {
+      current.timer = setTimeout(() => this.finish(), early);
+      return;
+    }
     this.current = null;
     this.event('finished', current.occurrenceId);
   }
