@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { DeviceInbox } from '../devices/device-inbox.js';
 import { ACK_LULL_MS, ACK_WAVE_MAX_MS, PlayAckWave } from './play-ack-wave.js';
 
@@ -82,6 +83,36 @@ describe(PlayAckWave.name, () => {
     expect(ebbedAt - ackAt!).toBeGreaterThanOrEqual(ACK_LULL_MS);
   });
 
+  it('reads the acks already sent before it calls a lull, when a busy loop frees up just after the lull was due', async () => {
+    // A real socket, as from a speaker: what it sent while the loop was busy is read only in
+    // the loop's next poll, which comes after the timers.
+    const { waves, commandId, ack } = aWave();
+    let ackReadAt: number | undefined;
+    const { server, speaker } = await aSocketPair((received) => received.on('data', () => {
+      ackReadAt ??= Date.now();
+      ack();
+    }));
+    try {
+      const started = Date.now();
+      const wave = waves.watch(commandId);
+      setImmediate(() => {
+        speaker.write('ack');
+        // Ends past the lull's due time, but by less than a timer's lateness that says "busy".
+        while (Date.now() - started < ACK_LULL_MS + 20) {
+          /* busy */
+        }
+      });
+      await wave.ebbed;
+      const ebbedAt = Date.now();
+
+      expect(ackReadAt).toBeDefined();
+      expect(ebbedAt - ackReadAt!).toBeGreaterThanOrEqual(ACK_LULL_MS);
+    } finally {
+      speaker.destroy();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
   it('gives up waiting once the play has been out for the longest wave, acks or not', async () => {
     const { waves, commandId, ack } = aWave();
     const watchedAt = Date.now();
@@ -96,3 +127,12 @@ describe(PlayAckWave.name, () => {
     expect(took).toBeLessThan(ACK_WAVE_MAX_MS + 300);
   });
 });
+
+/** A listening server and a client connected to it; `onAccept` gets the server's side. */
+async function aSocketPair(onAccept: (received: Socket) => void): Promise<{ server: Server; speaker: Socket }> {
+  const server = createServer(onAccept);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const speaker = connect((server.address() as AddressInfo).port, '127.0.0.1');
+  await new Promise((r) => speaker.once('connect', r));
+  return { server, speaker };
+}

@@ -42,14 +42,21 @@ export class PlayAckWave implements OnModuleInit {
     const ebbed = new Promise<void>((resolve) => {
       const check = (dueAt: number) => {
         const now = Date.now();
-        const left = startedAt + ACK_WAVE_MAX_MS - now;
-        if (left <= 0) return this.end(commandId, resolve);
+        if (now >= startedAt + ACK_WAVE_MAX_MS) return this.end(commandId, resolve);
         // A timer that fires late means the event loop was busy, most likely handing the play
-        // to thousands of sockets: acks may be waiting unread (timers run before sockets are
-        // read), so silence so far proves nothing. Look again once they have been read.
+        // to thousands of sockets: acks may still be on their way in, so silence so far
+        // proves nothing. Look again shortly.
         if (now - dueAt > LATE_TIMER_MS) return arm(RECHECK_MS);
+        // Even a timer on time runs before this turn of the loop reads its sockets, and a
+        // write pass that ended just after the due time leaves every ack sent meanwhile
+        // unread. setImmediate runs after those reads: judge the silence there.
+        setImmediate(judge);
+      };
+      const judge = () => {
+        const now = Date.now();
+        const left = startedAt + ACK_WAVE_MAX_MS - now;
         const quietFor = now - this.lastAckAt.get(commandId)!;
-        if (quietFor >= ACK_LULL_MS) return this.end(commandId, resolve);
+        if (left <= 0 || quietFor >= ACK_LULL_MS) return this.end(commandId, resolve);
         arm(Math.min(ACK_LULL_MS - quietFor, left));
       };
       const arm = (ms: number) => setTimeout(check, ms, Date.now() + ms);
