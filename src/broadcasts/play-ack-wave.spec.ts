@@ -24,22 +24,19 @@ describe(PlayAckWave.name, () => {
     const { waves, commandId, ack } = aWave();
     const watchedAt = Date.now();
     const wave = waves.watch(commandId);
-    let acks = 0;
     let lastAckAt = 0;
     const acking = setInterval(() => {
       lastAckAt = Date.now();
       ack();
-      acks += 1;
     }, 100);
     setTimeout(() => clearInterval(acking), 750);
 
     await wave.ebbed;
     const ebbedAt = Date.now();
 
-    // Acks every 100 ms held the wave open for several lulls' length...
-    expect(acks).toBeGreaterThanOrEqual(6);
-    expect(ebbedAt - watchedAt).toBeGreaterThanOrEqual(lastAckAt - watchedAt + ACK_LULL_MS);
-    // ...and it ebbed one lull after the last of them.
+    // Acks every 100 ms went on past the first lull's end and held the wave open...
+    expect(lastAckAt - watchedAt).toBeGreaterThan(ACK_LULL_MS);
+    // ...until one lull after the last of them.
     expect(ebbedAt - lastAckAt).toBeGreaterThanOrEqual(ACK_LULL_MS);
     expect(ebbedAt - lastAckAt).toBeLessThan(ACK_LULL_MS + 200);
   });
