@@ -170,6 +170,7 @@ describe('Broadcasts', () => {
     const speaker = await firmware([tree.province, tree.district, tree.commune]);
     const bulletin = await anApprovedBulletin(t, { durationMs: 60_000 });
     const db = t.app.get(DataSource);
+    // `.then` sends the request now (supertest waits for it); the POST answers only after the wave.
     const posting = post({ bulletinId: bulletin.id, targets: { areaCodes: [tree.commune] }, schedule: { kind: 'now' }, priority: 'emergency' }).then((r) => r);
     const play = await eventually(async () => speaker.commands.find((c): c is PlayCommand => c.type === 'play'));
     // A wave of acks still arriving: the same speaker repeating its ack keeps it up.
