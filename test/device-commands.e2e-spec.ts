@@ -141,6 +141,32 @@ describe('single-device commands', () => {
     await api().get(`${commandsOf(intruder.code)}/${res.body.id}`).expect(404);
   });
 
+  it('records its commands’ acks when they arrive among many acks of ids it did not send', async () => {
+    const [first, second] = [await aDevice(t, { areaCode: commune }), await aDevice(t, { areaCode: commune })];
+    const speakers = [await aListeningSpeaker(first), await aListeningSpeaker(second)];
+    const sent = [
+      (await api().post(commandsOf(first.code), { type: 'sync' }).expect(202)).body.id as string,
+      (await api().post(commandsOf(second.code), { type: 'reboot' }).expect(202)).body.id as string,
+    ];
+    const play = randomUUID(); // acked by every speaker, like an emergency's play, but not a device command
+
+    // All within one ack batch: the same foreign id many times, with ours in between.
+    await Promise.all([
+      ...Array.from({ length: 20 }, (_, i) => ack(speakers[i % 2], [first, second][i % 2].code, { commandId: play, status: 'ok' })),
+      ack(speakers[0], first.code, { commandId: sent[0], status: 'ok' }),
+      ack(speakers[1], second.code, { commandId: sent[1], status: 'failed', error: 'no power' }),
+    ]);
+
+    const statuses = await eventually(async () => {
+      const bodies = await Promise.all([first, second].map(async (d, i) => (await api().get(`${commandsOf(d.code)}/${sent[i]}`).expect(200)).body));
+      return bodies.every((b) => b.status !== 'pending') && bodies.map((b) => [b.status, b.error]);
+    });
+    expect(statuses).toEqual([
+      ['ok', null],
+      ['failed', 'no power'],
+    ]);
+  });
+
   it('lists a device’s commands, newest first', async () => {
     const device = await aDevice(t, { areaCode: commune });
     const sync = (await api().post(commandsOf(device.code), { type: 'sync' }).expect(202)).body;

@@ -188,9 +188,10 @@ export class DeviceCommands implements DeviceInboxListener, OnModuleInit, OnAppl
   }
 
   /**
-   * On the broker's path, never awaited. Acks are gathered for ACK_BATCH_MS and checked
-   * against the pending set with one SMISMEMBER: an emergency's 10,000 play acks then cost
-   * a handful of Redis calls instead of one each; only our own commands reach Postgres.
+   * On the broker's path, never awaited. Acks are gathered for ACK_BATCH_MS and their
+   * distinct command ids checked against the pending set with one SMISMEMBER: an
+   * emergency's 10,000 play acks then cost a handful of one-id Redis calls instead of one
+   * call each; only our own commands reach Postgres.
    */
   onAck(code: string, ack: CommandAck): void {
     this.acks.push({ code, ack, ackedAt: new Date() });
@@ -203,10 +204,13 @@ export class DeviceCommands implements DeviceInboxListener, OnModuleInit, OnAppl
   }
 
   private async recordAcks(batch: { code: string; ack: CommandAck; ackedAt: Date }[]): Promise<void> {
-    const pending = await this.redis.client.smismember(this.pendingIdsKey, ...batch.map((b) => b.ack.commandId));
+    // An emergency's acks all carry its one play command id: ask Redis about each id once.
+    const ids = [...new Set(batch.map((b) => b.ack.commandId))];
+    const flags = await this.redis.client.smismember(this.pendingIdsKey, ...ids);
+    const pending = new Set(ids.filter((_, i) => flags[i]));
     const announced: LiveEventInput[] = [];
-    for (const [i, { code, ack, ackedAt }] of batch.entries()) {
-      if (!pending[i]) continue;
+    for (const { code, ack, ackedAt } of batch) {
+      if (!pending.has(ack.commandId)) continue;
       try {
         const [acked] = await updateReturning<{ type: string; areaPath: string }>(
           this.commands,
