@@ -150,7 +150,7 @@ describe('single-device commands', () => {
     ];
     const play = randomUUID(); // acked by every speaker, like an emergency's play, but not a device command
 
-    // All within one ack batch: the same foreign id many times, with ours in between.
+    // Sent together, so they share ack batches: the same foreign id many times, ours among them.
     await Promise.all([
       ...Array.from({ length: 20 }, (_, i) => ack(speakers[i % 2], [first, second][i % 2].code, { commandId: play, status: 'ok' })),
       ack(speakers[0], first.code, { commandId: sent[0], status: 'ok' }),
