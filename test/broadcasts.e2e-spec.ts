@@ -78,7 +78,9 @@ describe('Broadcasts', () => {
   it('materialises a weekday rule at 06:00 and 17:00 Hà Nội time over the horizon', async () => {
     const tree = await anAreaTree(t);
     const bulletin = await anApprovedBulletin(t);
-    const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    // Hà Nội's tomorrow, so that its midnight is ahead: UTC's tomorrow begins in Hà Nội's
+    // past from 17:00 UTC on, and a startAt in the past is refused.
+    const tomorrow = new Date(Date.now() + 7 * 3_600_000 + 86_400_000).toISOString().slice(0, 10);
 
     const res = await post({
       bulletinId: bulletin.id,
