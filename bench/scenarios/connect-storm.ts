@@ -116,7 +116,7 @@ export const connectStorm: Scenario = {
     for (const n of counts) {
       log(`connect storm: ${n} devices`);
       const loa = await runLoa(n, args, 1);
-      log(`connect storm: ${n} devices, two instances in cluster mode`);
+      if (cluster) log(`connect storm: ${n} devices, two instances in cluster mode`);
       runs.push({ loa, cluster: cluster ? await runLoa(n, args, 2) : null, mosquitto: await runMosquitto(n, args) });
     }
     const rows = runs.flatMap(({ loa, cluster, mosquitto }) =>
