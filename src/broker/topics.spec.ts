@@ -18,6 +18,14 @@ describe('device topic access', () => {
     ['another protocol version', 'loa/v2/devices/bk-vihuong-01/heartbeat'],
     ['an unknown channel', 'loa/v1/devices/bk-vihuong-01/logs'],
     ['an empty level', 'loa/v1/devices//heartbeat'],
+    ['a device whose code extends its own', 'loa/v1/devices/bk-vihuong-012/heartbeat'],
+    ['a device whose code is a prefix of its own', 'loa/v1/devices/bk-vihuong-0/heartbeat'],
+    ['a channel with a suffix', 'loa/v1/devices/bk-vihuong-01/acksx'],
+    ['a channel with a prefix', 'loa/v1/devices/bk-vihuong-01/xacks'],
+    ['a channel one level down', 'loa/v1/devices/bk-vihuong-01/x/acks'],
+    ['its own code one level down', 'loa/v1/devices/x/bk-vihuong-01/acks'],
+    ['no channel', 'loa/v1/devices/bk-vihuong-01/'],
+    ['the prefix alone', 'loa/v1/devices/bk-vihuong-01'],
   ])('refuses a publish to %s', (_what, topic) => {
     expect(inboundChannelOf(speaker, topic)).toBeNull();
   });
