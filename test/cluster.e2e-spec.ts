@@ -155,6 +155,30 @@ describe('Loa as a cluster of instances', () => {
     expect(JSON.parse((await queued).toString())).toEqual(command);
   });
 
+  it('hands a persistent session a queued command once: after its PUBACK the command is gone from the session', async () => {
+    const { commune } = await anAreaTree(a);
+    const device = await aDevice(a, { areaCode: commune });
+    const session = { clean: false };
+    const before = await link(a, device, session);
+    await subscribe(before, deviceTopic(device.code, 'commands'));
+    await before.endAsync();
+    const command = { id: randomUUID(), type: 'sync', issuedAt: new Date().toISOString(), expiresAt: inMinutes(10) };
+    await a.app.get(BrokerService).publish(deviceTopic(device.code, 'commands'), command, { qos: 1 });
+    const received: string[] = [];
+    const listen = (client: MqttClient) => client.on('message', (_topic, payload) => received.push(JSON.parse(payload.toString()).id));
+
+    // mqtt.js PUBACKs on receipt; the next connect then finds nothing queued, on either instance.
+    const taker = await link(b, device, session);
+    listen(taker);
+    await eventually(async () => received.length === 1);
+    await sleep(300);
+    await taker.endAsync();
+    listen(await link(a, device, session));
+    await sleep(1000);
+
+    expect(received).toEqual([command.id]);
+  });
+
   it('queues an area-wide command for every absent persistent session, kept until the last of them has taken it', async () => {
     const { commune } = await anAreaTree(a);
     const devices = [await aDevice(a, { areaCode: commune }), await aDevice(a, { areaCode: commune }), await aDevice(a, { areaCode: commune })];

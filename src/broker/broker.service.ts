@@ -12,7 +12,9 @@ import { AppConfig } from '../config/app-config.js';
 import { RedisService } from '../redis/redis.module.js';
 import { handOffEmits, type Emitter } from './hand-off-emits.js';
 import { indexRetainedByTopic, type RetainedStore } from './retained-topic-index.js';
+import { skipCleanSessionClears } from './clean-session-pubacks.js';
 import { createClusterBackend, type ClusterBackend } from './cluster-backend.js';
+import { CONSUMED_TOPIC, endConsumedPublishes } from './consumed-publishes.js';
 import { guardPacketSize, PacketTooLargeError } from './packet-size-guard.js';
 import { DEVICE_CODE_PATTERN, inboundChannelOf, maySubscribe, type DeviceAccess, type DeviceInboundChannel } from './topics.js';
 
@@ -41,14 +43,6 @@ export interface BrokerDeviceHooks {
 }
 
 const RETURN_CODES: Record<ConnectRefusal, number> = { 'bad-credentials': 4, 'not-authorized': 5, unavailable: 3 };
-
-/**
- * Every accepted device publish is consumed here and re-targeted to this topic before Aedes
- * forwards it: nobody can subscribe to a `$` topic, so the message reaches no client and no
- * retained store, and Aedes still sends the PUBACK the device waits for. Calling back with an
- * error instead would make Aedes close the connection, and the protocol keeps it open.
- */
-const CONSUMED_TOPIC = '$loa/consumed';
 
 /** Kinds of retained message Loa republishes when the broker's retained store has lost them. */
 export type RetainedKind = 'config' | 'schedule';
@@ -125,6 +119,8 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
         done(null, null);
       },
     });
+    endConsumedPublishes(this.aedes);
+    skipCleanSessionClears(this.aedes);
     if (!this.cluster) {
       indexRetainedByTopic((this.aedes as unknown as { persistence: RetainedStore }).persistence);
       handOffEmits((this.aedes as unknown as { mq: Emitter }).mq, (err, topic) => this.logger.warn(`delivery on ${topic} failed: ${err.message}`));

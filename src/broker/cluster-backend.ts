@@ -3,12 +3,13 @@ import { Redis } from 'ioredis';
 import MQEmitterRedis from 'mqemitter-redis';
 
 /**
- * Topics published into the broker that no listener on any instance matches: device messages
- * Loa has consumed, and the notices Aedes sends for `$SYS` subscribers (which devices cannot
- * be). Aedes itself listens only to `$SYS/+/heartbeat`, `/birth`, `/new/clients` and the
- * persistence to `$SYS/sub/+`; those must cross.
+ * Topics published into the broker that no listener on any instance matches: the notices
+ * Aedes sends for `$SYS` subscribers (which devices cannot be). Aedes itself listens only to
+ * `$SYS/+/heartbeat`, `/birth`, `/new/clients` and the persistence to `$SYS/sub/+`; those
+ * must cross. Device messages never get this far: Loa consumes them and ends their publish
+ * before the emit (consumed-publishes.ts), so none crosses Redis.
  */
-const LOCAL_ONLY = /^\$loa\/|^\$SYS\/[^/]+\/(disconnect\/clients|new\/subscribes|new\/unsubscribes)$/;
+const LOCAL_ONLY = /^\$SYS\/[^/]+\/(disconnect\/clients|new\/subscribes|new\/unsubscribes)$/;
 
 /**
  * Queued QoS 1 packets of an absent clean=false session are kept one day: no command Loa
@@ -56,12 +57,8 @@ export function createClusterBackend(redisUrl: string, prefix: string, brokerId:
     concurrency: 0,
   });
   const emitToRedis = mq.emit.bind(mq);
-  // Device → Loa messages are consumed by the instance that received them and re-targeted to
-  // `$loa/consumed` (see BrokerService), so they never cross Redis: a heartbeat costs the
-  // cluster nothing beyond its liveness script, and no instance matches it against anyone's
-  // subscriptions. Completing the emit here is the whole of their delivery, since nothing can
-  // subscribe to LOCAL_ONLY topics (devices cannot subscribe to `$` topics, Loa subscribes to
-  // nothing).
+  // Completing the emit here is the whole of a LOCAL_ONLY notice's delivery, since nothing can
+  // subscribe to it (devices cannot subscribe to `$` topics, Loa subscribes to nothing).
   mq.emit = (packet: Packet, cb?: EmitCallback) => {
     if (!LOCAL_ONLY.test(packet.topic)) return emitToRedis(packet, cb);
     if (cb) process.nextTick(cb);
