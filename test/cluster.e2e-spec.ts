@@ -54,6 +54,17 @@ describe('Loa as a cluster of instances', () => {
     clients.push(client);
     return client;
   };
+  /** A speaker that subscribed to its commands with a persistent session on A, then left. */
+  const anAbsentPersistentSession = async () => {
+    const { commune } = await anAreaTree(a);
+    const device = await aDevice(a, { areaCode: commune });
+    const session = { clean: false };
+    const before = await link(a, device, session);
+    await subscribe(before, deviceTopic(device.code, 'commands'));
+    await before.endAsync();
+    return { device, session };
+  };
+  const aSyncCommand = () => ({ id: randomUUID(), type: 'sync', issuedAt: new Date().toISOString(), expiresAt: inMinutes(10) });
   const stateOf = async (code: string) =>
     (await a.http().get(`/api/v1/devices/${code}`).set('Authorization', a.auth).expect(200)).body.state as string;
   const history = async (code: string) =>
@@ -138,13 +149,8 @@ describe('Loa as a cluster of instances', () => {
   });
 
   it('hands a persistent session its QoS 1 command queued while it was away, on the other instance', async () => {
-    const { commune } = await anAreaTree(a);
-    const device = await aDevice(a, { areaCode: commune });
-    const session = { clean: false };
-    const before = await link(a, device, session);
-    await subscribe(before, deviceTopic(device.code, 'commands'));
-    await before.endAsync();
-    const command = { id: randomUUID(), type: 'sync', issuedAt: new Date().toISOString(), expiresAt: inMinutes(10) };
+    const { device, session } = await anAbsentPersistentSession();
+    const command = aSyncCommand();
 
     await a.app.get(BrokerService).publish(deviceTopic(device.code, 'commands'), command, { qos: 1 });
     const queued = new Promise<Buffer>((resolve) => {
@@ -156,13 +162,8 @@ describe('Loa as a cluster of instances', () => {
   });
 
   it('hands a persistent session a queued command once: after its PUBACK the command is gone from the session', async () => {
-    const { commune } = await anAreaTree(a);
-    const device = await aDevice(a, { areaCode: commune });
-    const session = { clean: false };
-    const before = await link(a, device, session);
-    await subscribe(before, deviceTopic(device.code, 'commands'));
-    await before.endAsync();
-    const command = { id: randomUUID(), type: 'sync', issuedAt: new Date().toISOString(), expiresAt: inMinutes(10) };
+    const { device, session } = await anAbsentPersistentSession();
+    const command = aSyncCommand();
     await a.app.get(BrokerService).publish(deviceTopic(device.code, 'commands'), command, { qos: 1 });
     const received: string[] = [];
     const listen = (client: MqttClient) => client.on('message', (_topic, payload) => received.push(JSON.parse(payload.toString()).id));
@@ -188,7 +189,7 @@ describe('Loa as a cluster of instances', () => {
       await subscribe(before, areaCommandsTopic(commune));
       await before.endAsync();
     }
-    const command = { id: randomUUID(), type: 'sync', issuedAt: new Date().toISOString(), expiresAt: inMinutes(10) };
+    const command = aSyncCommand();
 
     await a.app.get(BrokerService).publish(areaCommandsTopic(commune), command, { qos: 1 });
 
