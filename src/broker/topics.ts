@@ -18,8 +18,10 @@ export type DeviceInboundChannel = (typeof DEVICE_INBOUND_CHANNELS)[number];
 export const DEVICE_OUTBOUND_CHANNELS = ['commands', 'schedule', 'config'] as const;
 export type DeviceOutboundChannel = (typeof DEVICE_OUTBOUND_CHANNELS)[number];
 
+const DEVICES_PREFIX = `${TOPIC_PREFIX}/devices/`;
+
 export const deviceTopic = (code: string, channel: DeviceInboundChannel | DeviceOutboundChannel) =>
-  `${TOPIC_PREFIX}/devices/${code}/${channel}`;
+  `${DEVICES_PREFIX}${code}/${channel}`;
 
 export const areaCommandsTopic = (areaCode: string) => `${TOPIC_PREFIX}/areas/${areaCode}/commands`;
 
@@ -30,7 +32,6 @@ export interface DeviceAccess {
   areaCodes: readonly string[];
 }
 
-const DEVICES_PREFIX = `${TOPIC_PREFIX}/devices/`;
 const SLASH = 0x2f;
 
 /**
