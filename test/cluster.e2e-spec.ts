@@ -286,14 +286,23 @@ describe('Loa as a cluster of instances', () => {
     await link(c, device);
     await eventually(async () => (await stateOf(device.code)) === 'online');
 
-    // What a stall longer than the lease leaves behind: no lease, and a sweep that takes c for dead
-    // (run here at once, so that it comes before c's next renewal).
+    // A stall longer than the lease: c's renewals are held until the sweep has taken c for dead.
+    // (Deleting the lease by hand instead raced the sweep and c's own renewal, once in CI.)
     const instanceId = c.app.get(BrokerService).instanceId;
-    await c.app.get(RedisService).client.del(c.app.get(RedisService).key('live', 'instance', instanceId));
-    const lost = await a.app.get(LivenessStore).releaseLostInstances();
-    expect(lost).toContainEqual({ instanceId, devices: 1 });
-    // Grace (2 s) + the next renewal (within 1 s) + a sweep, with room.
-    await sleep(5000);
+    const lease = c.app.get(LivenessStore);
+    const renew = lease.renewLease.bind(lease);
+    let endStall!: () => void;
+    const stall = new Promise<void>((resolve) => (endStall = resolve));
+    lease.renewLease = async (...args) => {
+      await stall;
+      return renew(...args);
+    };
+    const redis = a.app.get(RedisService);
+    await eventually(async () => !(await redis.client.sismember(redis.key('live', 'instances'), instanceId)), 10_000);
+    expect(await redis.client.zscore(redis.key('live', 'grace'), device.code)).not.toBeNull();
+    endStall();
+    // Grace (2 s) + a sweep, with room: without the re-asserted link, the device would be offline by then.
+    await sleep(4000);
 
     expect(await stateOf(device.code)).toBe('online');
     expect(await history(device.code)).toEqual(['online:connected']);
