@@ -30,6 +30,7 @@ describe('Loa as a cluster of instances', () => {
   let b: TestApp;
   const firmwares: TestFirmware[] = [];
   const clients: MqttClient[] = [];
+  const thirdInstances: TestApp[] = [];
 
   beforeAll(async () => {
     a = await startTestApp(instance('a'));
@@ -38,6 +39,7 @@ describe('Loa as a cluster of instances', () => {
   afterEach(async () => {
     await Promise.all(firmwares.splice(0).map((f) => f.client.endAsync(true)));
     await Promise.all(clients.splice(0).map((c) => c.endAsync(true)));
+    await Promise.all(thirdInstances.splice(0).map((c) => c.close()));
   });
   afterAll(async () => {
     await b?.close();
@@ -53,6 +55,19 @@ describe('Loa as a cluster of instances', () => {
     const client = await connect(on, device.code, device.secret, options);
     clients.push(client);
     return client;
+  };
+  /**
+   * Instance c, for the tests that stop one. Closed after the test too (closing is
+   * idempotent): a failed assertion would otherwise leave it running, and its sockets and
+   * timers would keep the Jest worker from exiting.
+   */
+  const aThirdInstance = async (env: Record<string, string> = {}) => {
+    const c = await startTestApp({ ...instance('c'), ...env }, { joining: a });
+    const close = c.close.bind(c);
+    let closing: Promise<void> | undefined;
+    c.close = () => (closing ??= close());
+    thirdInstances.push(c);
+    return c;
   };
   /** A speaker that subscribed to its commands with a persistent session on A, then left. */
   const anAbsentPersistentSession = async () => {
@@ -257,7 +272,7 @@ describe('Loa as a cluster of instances', () => {
   });
 
   it('marks offline only the speakers of an instance that shuts down, after the grace period, and they come back on another', async () => {
-    const c = await startTestApp(instance('c'), { joining: a });
+    const c = await aThirdInstance();
     const { commune } = await anAreaTree(a);
     const leaving = [await aDevice(a, { areaCode: commune }), await aDevice(a, { areaCode: commune })];
     const staying = await aDevice(a, { areaCode: commune });
@@ -280,7 +295,7 @@ describe('Loa as a cluster of instances', () => {
   });
 
   it('keeps the speakers of an instance whose lease lapsed during a stall online: its next renewal re-asserts their links', async () => {
-    const c = await startTestApp({ ...instance('c'), INSTANCE_LEASE_S: '3' }, { joining: a });
+    const c = await aThirdInstance({ INSTANCE_LEASE_S: '3' });
     const { commune } = await anAreaTree(a);
     const device = await aDevice(a, { areaCode: commune });
     await link(c, device);
@@ -311,7 +326,7 @@ describe('Loa as a cluster of instances', () => {
 
   it('marks offline the speakers of an instance that dies once its lease lapses, unless they reconnect elsewhere first', async () => {
     // A heartbeat deadline of 3 minutes: only the lapsed lease can explain an offline within the test.
-    const c = await startTestApp({ ...instance('c'), HEARTBEAT_INTERVAL_S: '60', INSTANCE_LEASE_S: '3' }, { joining: a });
+    const c = await aThirdInstance({ HEARTBEAT_INTERVAL_S: '60', INSTANCE_LEASE_S: '3' });
     const { commune } = await anAreaTree(a);
     const silent = await aDevice(a, { areaCode: commune });
     const returning = await aDevice(a, { areaCode: commune });
