@@ -63,9 +63,6 @@ describe('Loa as a cluster of instances', () => {
    */
   const aThirdInstance = async (env: Record<string, string> = {}) => {
     const c = await startTestApp({ ...instance('c'), ...env }, { joining: a });
-    const close = c.close.bind(c);
-    let closing: Promise<void> | undefined;
-    c.close = () => (closing ??= close());
     thirdInstances.push(c);
     return c;
   };

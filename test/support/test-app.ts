@@ -28,6 +28,7 @@ export interface TestApp {
   apiUrl: string;
   mqttUrl: string;
   mqttPort: number;
+  /** Idempotent: a test may close an app itself and leave it to its teardown as well. */
   close(): Promise<void>;
 }
 
@@ -78,6 +79,14 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
   const http = () => request(server);
   const login = await http().post('/api/v1/auth/login').send(ADMIN).expect(200);
   const mqttPort = app.get(BrokerService).port;
+  const close = async () => {
+    await app.close();
+    if (!db) return;
+    await dropDatabase(db.name);
+    await deleteRedisPrefix(prefix);
+    await rm(mediaDir, { recursive: true, force: true });
+  };
+  let closing: Promise<void> | undefined;
   return {
     app,
     config,
@@ -86,13 +95,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
     apiUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     mqttPort,
     mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
-    async close() {
-      await app.close();
-      if (!db) return;
-      await dropDatabase(db.name);
-      await deleteRedisPrefix(prefix);
-      await rm(mediaDir, { recursive: true, force: true });
-    },
+    close: () => (closing ??= close()),
   };
 }
 
