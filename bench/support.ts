@@ -72,6 +72,18 @@ export function procStat(pid: number): { cpuTicks: number; rssBytes: number } {
   return { cpuTicks: Number(fields[11]) + Number(fields[12]), rssBytes: Number(fields[21]) * PAGE_SIZE };
 }
 
+/**
+ * CPU time the given processes spend from now until the returned function is first called,
+ * in ms; later calls repeat that reading. Ticks are 10 ms, so a reading is good to about
+ * 10 ms per process.
+ */
+export function cpuStopwatch(pids: number[]): () => number {
+  const ticks = () => pids.reduce((sum, pid) => sum + procStat(pid).cpuTicks, 0);
+  const t0 = ticks();
+  let spent: number | null = null;
+  return () => (spent ??= ((ticks() - t0) * 1000) / CLK_TCK);
+}
+
 /** Busy ticks of all cores together (the first line of /proc/stat, less idle and iowait). */
 function machineBusyTicks(): number {
   const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);

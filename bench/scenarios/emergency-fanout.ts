@@ -12,7 +12,7 @@ import { Fleet, splitEvenly } from '../fleet.js';
 import { epochNow, type BenchDevice, type EpochMs, type WorkerReport } from '../fleet-worker.js';
 import { anonymousDevices, clusterModeAvailable, LoaDeployment, PROVINCE } from '../loa.js';
 import { startMosquitto } from '../mosquitto.js';
-import { backgroundLoad, cpuMeter, log, round, settle, showSpread, sleep, spread, waitFor, type CpuShares, type Spread } from '../support.js';
+import { backgroundLoad, cpuMeter, cpuStopwatch, log, round, settle, showSpread, sleep, spread, waitFor, type CpuShares, type Spread } from '../support.js';
 import { PROVISIONED_AFTER_BOOT, table, verdict, type Scenario, type ScenarioArgs } from './scenario.js';
 
 const POLL_MS = 50;
@@ -40,6 +40,12 @@ interface FanoutRound {
   acksMs: number | null;
   acks: number;
   duplicates: number;
+  /**
+   * CPU spent from the send until the round was complete (Loa: every ack stored; Mosquitto:
+   * every ack heard), by the broker process(es) and by the client processes, in ms. Unlike
+   * receipt times, this does not depend on how the two cores were shared at the time.
+   */
+  cpuMs: { broker: number; clients: number };
 }
 
 /** A setup's median round (by receipt max), with every round's max. */
@@ -109,6 +115,7 @@ async function runLoa(n: number, instances: number, frozen: boolean, args: Scena
         for (const pid of loa.pids) await settle(pid);
       }
       await fetch(`${loa.operator.baseUrl}/health`); // a warm keep-alive connection: the POST pays no handshake
+      const [brokerCpu, clientCpu] = [cpuStopwatch(loa.pids), cpuStopwatch(fleet.pids)];
       const sentAt = epochNow();
       let recorded = 0;
       recordedAt = null;
@@ -120,7 +127,11 @@ async function runLoa(n: number, instances: number, frozen: boolean, args: Scena
             [new Date(sentAt - 1)],
           );
           recorded = rows[0].n;
-          if (recorded >= liveDevices) return void (recordedAt = epochNow());
+          if (recorded >= liveDevices) {
+            brokerCpu();
+            clientCpu();
+            return void (recordedAt = epochNow());
+          }
           await sleep(POLL_MS);
         }
       })();
@@ -142,6 +153,7 @@ async function runLoa(n: number, instances: number, frozen: boolean, args: Scena
         acksMs: recordedAt === null ? null : round(recordedAt - sentAt),
         acks: recorded,
         duplicates: reports.reduce((s, r) => s + r.duplicates, 0),
+        cpuMs: { broker: brokerCpu(), clients: clientCpu() },
       });
     }
     const cpu = meter();
@@ -178,8 +190,12 @@ async function runMosquitto(n: number, payload: string, args: ScenarioArgs): Pro
   try {
     let acks = 0;
     let acksAt: EpochMs | null = null;
+    let stopwatches = { broker: cpuStopwatch([]), clients: cpuStopwatch([]) };
     acker.on('message', () => {
-      if (++acks === n) acksAt = epochNow();
+      if (++acks !== n) return;
+      acksAt = epochNow();
+      stopwatches.broker();
+      stopwatches.clients();
     });
     await acker.subscribeAsync('loa/v1/devices/+/acks', { qos: 1 });
     await fleet.connect([mosquitto.url], { concurrency: args.concurrency });
@@ -193,6 +209,7 @@ async function runMosquitto(n: number, payload: string, args: ScenarioArgs): Pro
       }
       acks = 0;
       acksAt = null;
+      stopwatches = { broker: cpuStopwatch([mosquitto.pid]), clients: cpuStopwatch(fleet.pids) };
       const sentAt = epochNow();
       publisher.publish(areaCommandsTopic(PROVINCE), payload, { qos: 1 });
       const complete = await fleet.allDone('acked', RUN_TIMEOUT_MS);
@@ -204,6 +221,7 @@ async function runMosquitto(n: number, payload: string, args: ScenarioArgs): Pro
         acksMs: acksAt === null ? null : round(acksAt - sentAt),
         acks,
         duplicates: reports.reduce((s, r) => s + r.duplicates, 0),
+        cpuMs: { broker: stopwatches.broker(), clients: stopwatches.clients() },
       });
     }
     const cpu = meter();
@@ -262,6 +280,7 @@ export const emergencyFanout: Scenario = {
       r.acksMs === null ? `not reached (${r.acks})` : r.acksMs,
       r.frozen ? r.frozenReceived : '—',
       r.duplicates,
+      `${r.cpuMs.broker} / ${r.cpuMs.clients}`,
       `${r.cpu.server} / ${r.cpu.clients} / ${r.cpu.rest}`,
       r.background,
     ]);
@@ -276,11 +295,11 @@ export const emergencyFanout: Scenario = {
       options: { devices: counts, workers: args.workers, concurrency: args.concurrency, cluster },
       data: runs.map((r) => ({ ...r, sample: undefined })),
       markdown: [
-        `${ROUNDS} emergency \`now\` broadcasts, one after another (the previous cancelled first, since it would still be playing), to province ${PROVINCE} (10 districts × 10 communes, devices spread evenly); each setup's row is its median round by max receipt, and the ratio compares median rounds. Each device subscribed QoS 1 to its own and its 3 areas' command topics, and acks the play QoS 1. Times in ms from the moment the POST (for Mosquitto: one QoS 1 publish of the same bytes on the province topic, ${ROUNDS} times) was sent; receipt p50 / p99 / max over the devices not frozen. "All acks" is when a poll of Postgres every ${POLL_MS} ms first counted every non-frozen delivery \`delivered\` (Mosquitto: when one subscriber to \`loa/v1/devices/+/acks\` had them all). Frozen: 1% of the devices in a client process SIGSTOPped once they were subscribed, so they hold their connection but read nothing. ${args.workers} client processes on the same cores.${cluster ? ' Two instances: CLUSTER=true, same Postgres and Redis prefix, client processes alternate between the instances (the frozen one on the first), the POST goes to the first.' : ' **Two instances not run: this build has no cluster mode (AppConfig knows no CLUSTER).**'} ${PROVISIONED_AFTER_BOOT}`,
+        `${ROUNDS} emergency \`now\` broadcasts, one after another (the previous cancelled first, since it would still be playing), to province ${PROVINCE} (10 districts × 10 communes, devices spread evenly); each setup's row is its median round by max receipt, and the ratio compares median rounds. Each device subscribed QoS 1 to its own and its 3 areas' command topics, and acks the play QoS 1. Times in ms from the moment the POST (for Mosquitto: one QoS 1 publish of the same bytes on the province topic, ${ROUNDS} times) was sent; receipt p50 / p99 / max over the devices not frozen. "All acks" is when a poll of Postgres every ${POLL_MS} ms first counted every non-frozen delivery \`delivered\` (Mosquitto: when one subscriber to \`loa/v1/devices/+/acks\` had them all). "CPU of the round" is what the broker process(es) and the client processes spent from the send until then, read from \`/proc\` (10 ms ticks); unlike receipt times, it does not depend on how the two cores were shared. Frozen: 1% of the devices in a client process SIGSTOPped once they were subscribed, so they hold their connection but read nothing. ${args.workers} client processes on the same cores.${cluster ? ' Two instances: CLUSTER=true, same Postgres and Redis prefix, client processes alternate between the instances (the frozen one on the first), the POST goes to the first.' : ' **Two instances not run: this build has no cluster mode (AppConfig knows no CLUSTER).**'} ${PROVISIONED_AFTER_BOOT}`,
         '',
         table(
-          ['devices', 'broker', 'POST answered (ms)', 'received p50 / p99 / max (ms)', `max of each of the ${ROUNDS} rounds (ms)`, 'received', 'max ÷ Mosquitto max', 'all acks (ms)', 'frozen that got it', 'duplicates', 'CPU broker / clients / rest (% of a core)', 'background before (% of a core)'],
-          ['---:', '---', '---:', '---', '---', '---:', '---:', '---:', '---:', '---:', '---', '---:'],
+          ['devices', 'broker', 'POST answered (ms)', 'received p50 / p99 / max (ms)', `max of each of the ${ROUNDS} rounds (ms)`, 'received', 'max ÷ Mosquitto max', 'all acks (ms)', 'frozen that got it', 'duplicates', 'CPU of the round, broker / clients (ms)', 'CPU broker / clients / rest (% of a core)', 'background before (% of a core)'],
+          ['---:', '---', '---:', '---', '---', '---:', '---:', '---:', '---:', '---:', '---', '---', '---:'],
           rows,
         ),
         '',
