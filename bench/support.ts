@@ -78,10 +78,13 @@ export function procStat(pid: number): { cpuTicks: number; rssBytes: number } {
  * 10 ms per process.
  */
 export function cpuStopwatch(pids: number[]): () => number {
-  const ticks = () => pids.reduce((sum, pid) => sum + procStat(pid).cpuTicks, 0);
-  const t0 = ticks();
+  const t0 = cpuTicksOf(pids);
   let spent: number | null = null;
-  return () => (spent ??= ((ticks() - t0) * 1000) / CLK_TCK);
+  return () => (spent ??= ((cpuTicksOf(pids) - t0) * 1000) / CLK_TCK);
+}
+
+function cpuTicksOf(pids: number[]): number {
+  return pids.reduce((sum, pid) => sum + procStat(pid).cpuTicks, 0);
 }
 
 /** Busy ticks of all cores together (the first line of /proc/stat, less idle and iowait). */
@@ -104,12 +107,11 @@ export interface CpuShares {
 
 export function cpuMeter(servers: number[], clients: number[]): () => CpuShares {
   const t0 = Date.now();
-  const ticks = (pids: number[]) => pids.reduce((sum, pid) => sum + procStat(pid).cpuTicks, 0);
-  const [s0, c0, m0] = [ticks(servers), ticks(clients), machineBusyTicks()];
+  const [s0, c0, m0] = [cpuTicksOf(servers), cpuTicksOf(clients), machineBusyTicks()];
   return () => {
     const seconds = (Date.now() - t0) / 1000;
-    const server = ticks(servers) - s0;
-    const client = ticks(clients) - c0;
+    const server = cpuTicksOf(servers) - s0;
+    const client = cpuTicksOf(clients) - c0;
     const machine = machineBusyTicks() - m0;
     const share = (n: number) => round((n / CLK_TCK / seconds) * 100);
     return { server: share(server), clients: share(client), rest: share(Math.max(0, machine - server - client)) };
