@@ -16,6 +16,7 @@ import { skipCleanSessionClears } from './clean-session-pubacks.js';
 import { createClusterBackend, type ClusterBackend } from './cluster-backend.js';
 import { CONSUMED_TOPIC, endConsumedPublishes } from './consumed-publishes.js';
 import { guardPacketSize, PacketTooLargeError } from './packet-size-guard.js';
+import { brokerPacketWrites } from './whole-packet-writes.js';
 import { DEVICE_CODE_PATTERN, inboundChannelOf, maySubscribe, type DeviceAccess, type DeviceInboundChannel } from './topics.js';
 
 /** Why a CONNECT was refused; maps onto MQTT 3.1.1 CONNACK return codes. */
@@ -142,9 +143,11 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
     });
 
     const aedes = this.aedes;
+    const wholeWrites = brokerPacketWrites();
     let guardMissing = false;
     this.server = createServer((socket) => {
       socket.setNoDelay(true);
+      wholeWrites.register(socket);
       const client = aedes.handle(socket);
       if (!guardPacketSize(client) && !guardMissing) {
         guardMissing = true;
