@@ -1,14 +1,13 @@
-import { createRequire } from 'node:module';
 import { PassThrough, Writable } from 'node:stream';
-import { WholePacketWrites } from './whole-packet-writes.js';
+import { aedesMqttPacket, WholePacketWrites } from './whole-packet-writes.js';
 
 type Packet = Parameters<WholePacketWrites['encode']>[0];
 interface MqttPacket {
   writeToStream: ((packet: Packet, stream: Writable, opts?: object) => boolean) & { cacheNumbers?: boolean };
   generate(packet: Packet): Buffer;
 }
-const require = createRequire(import.meta.url);
-const library = createRequire(require.resolve('aedes'))('mqtt-packet') as MqttPacket;
+const library = aedesMqttPacket() as MqttPacket;
+const nextTick = () => new Promise((resolve) => process.nextTick(resolve));
 
 /** A copy of the module object, so that installing the patch leaves the process's library alone. */
 const libraryCopy = (): MqttPacket => ({ writeToStream: library.writeToStream, generate: library.generate });
@@ -17,7 +16,7 @@ const libraryCopy = (): MqttPacket => ({ writeToStream: library.writeToStream, g
 async function libraryBytes(packet: Packet): Promise<Buffer> {
   const sink = new PassThrough();
   library.writeToStream(packet, sink);
-  await new Promise((resolve) => process.nextTick(resolve)); // it uncorks on the next tick
+  await nextTick(); // it uncorks on the next tick
   sink.end();
   const chunks: Buffer[] = [];
   for await (const chunk of sink) chunks.push(chunk as Buffer);
@@ -36,7 +35,6 @@ class RecordingSocket extends Writable {
     done();
   }
 }
-const nextTick = () => new Promise((resolve) => process.nextTick(resolve));
 
 const play = Buffer.from(JSON.stringify({ id: '0b7c7d0e-8f57-4a0b-9d38-5e6c2f6c8a11', type: 'play', priority: 'emergency' }));
 
@@ -113,7 +111,7 @@ describe('whole packet writes', () => {
   it('passes the library’s number-cache switch through', () => {
     const mqtt = libraryCopy();
     const original = mqtt.writeToStream;
-    new WholePacketWrites(mqtt).register(new RecordingSocket());
+    new WholePacketWrites(mqtt); // wraps the copy's writeToStream
     const before = original.cacheNumbers;
 
     mqtt.writeToStream.cacheNumbers = false;

@@ -19,7 +19,6 @@ interface MqttPacket {
 
 /** A publish encoded once (message id 0); each delivery copies it and sets its own id. */
 interface Template {
-  payload: Buffer;
   topic: string;
   flags: number;
   bytes: Buffer;
@@ -49,20 +48,19 @@ const PUBACK = 0x40;
  */
 export class WholePacketWrites {
   private readonly sockets = new WeakSet<Writable>();
+  /** Keyed by the payload buffer: every delivery of one publish shares it. */
   private readonly templates = new Map<Buffer, Template>();
-  private installed = false;
 
-  constructor(private readonly mqtt: MqttPacket = aedesMqttPacket()) {}
-
-  /** Registers one of the broker's sockets; patches the library on first use. */
-  register(socket: Writable): void {
+  constructor(private readonly mqtt: MqttPacket = aedesMqttPacket()) {
     this.install();
+  }
+
+  /** Registers one of the broker's sockets. */
+  register(socket: Writable): void {
     this.sockets.add(socket);
   }
 
   private install(): void {
-    if (this.installed) return;
-    this.installed = true;
     const original = this.mqtt.writeToStream;
     const writeToStream: WriteToStream = (packet, stream, opts) => {
       if (this.sockets.has(stream) && !(opts?.protocolVersion && opts.protocolVersion > 4)) {
@@ -103,7 +101,7 @@ export class WholePacketWrites {
     const cached = this.templates.get(payload);
     if (cached && cached.topic === topic && cached.flags === flags) return cached;
     const bytes = this.mqtt.generate({ cmd: 'publish', topic, payload, qos, retain, dup, ...(qos ? { messageId: 0 } : {}) });
-    const template = { payload, topic, flags, bytes, idOffset: bytes.length - payload.length - 2 };
+    const template = { topic, flags, bytes, idOffset: bytes.length - payload.length - 2 };
     this.templates.delete(payload);
     if (this.templates.size >= TEMPLATES) this.templates.delete(this.templates.keys().next().value!);
     this.templates.set(payload, template);
@@ -116,7 +114,7 @@ function isMessageId(id: unknown): id is number {
 }
 
 /** The mqtt-packet module Aedes itself loads, wherever npm has placed it. */
-function aedesMqttPacket(): MqttPacket {
+export function aedesMqttPacket(): MqttPacket {
   const require = createRequire(import.meta.url);
   return createRequire(require.resolve('aedes'))('mqtt-packet') as MqttPacket;
 }
