@@ -143,6 +143,9 @@ describe('speaker liveness, end to end', () => {
     const bad = await aDevice(t, { areaCode: commune });
     const goodClient = await link(good);
     heartbeatEvery(goodClient, good.code, 500);
+    // Online before the flood: its connect and the bad one's rejections reach Postgres by
+    // separate batched jobs, so without this the check below could run before the connect is recorded.
+    await eventually(async () => (await device(good.code)).state === 'online');
     const badClient = await link(bad);
 
     const garbage = [
