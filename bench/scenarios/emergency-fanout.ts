@@ -128,14 +128,28 @@ async function runLoa(n: number, instances: number, frozen: boolean, args: Scena
       await fetch(`${loa.operator.baseUrl}/health`); // a warm keep-alive connection: the POST pays no handshake
       const [brokerCpu, clientCpu] = [cpuStopwatch(loa.pids), cpuStopwatch(fleet.pids)];
       const sentAt = epochNow();
+      const created = await loa.operator.call<{ id: string }>('POST', '/api/v1/broadcasts', {
+        bulletinId,
+        targets: { areaCodes: [PROVINCE] },
+        schedule: { kind: 'now' },
+        priority: 'emergency',
+      });
+      const postMs = round(epochNow() - sentAt);
+      previous = created.id;
+      // Polled from the POST's answer on, by the broadcast's own occurrence (an index lookup).
+      // A scan of every delivery each 50 ms while the play spread put the bench's own
+      // queries on the cores the speakers were waiting for. Acks can be stored only once the
+      // deliveries are written, which the POST waits for, so little is missed: at worst the
+      // last acks land between that write and the answer, and are counted at the answer.
       let recorded = 0;
       recordedAt = null;
       const polling = (async () => {
         const deadline = Date.now() + RUN_TIMEOUT_MS;
         while (Date.now() < deadline) {
           const { rows } = await loa.db.query<{ n: number }>(
-            `SELECT count(*)::int AS n FROM deliveries WHERE status = 'delivered' AND delivered_at >= $1`,
-            [new Date(sentAt - 1)],
+            `SELECT count(*)::int AS n FROM deliveries
+             WHERE occurrence_id IN (SELECT id FROM occurrences WHERE broadcast_id = $1) AND status = 'delivered'`,
+            [created.id],
           );
           recorded = rows[0].n;
           if (recorded >= liveDevices) {
@@ -146,14 +160,6 @@ async function runLoa(n: number, instances: number, frozen: boolean, args: Scena
           await sleep(POLL_MS);
         }
       })();
-      const created = await loa.operator.call<{ id: string }>('POST', '/api/v1/broadcasts', {
-        bulletinId,
-        targets: { areaCodes: [PROVINCE] },
-        schedule: { kind: 'now' },
-        priority: 'emergency',
-      });
-      const postMs = round(epochNow() - sentAt);
-      previous = created.id;
       if (!(await fleet.allDone('acked', RUN_TIMEOUT_MS, liveGroups))) log(`not every live device received and acked within ${RUN_TIMEOUT_MS / 1000} s`);
       await polling;
       const reports = await fleet.reports(liveGroups);
@@ -306,7 +312,7 @@ export const emergencyFanout: Scenario = {
       options: { devices: counts, workers: args.workers, concurrency: args.concurrency, cluster },
       data: runs.map((r) => ({ ...r, sample: undefined })),
       markdown: [
-        `${ROUNDS} emergency \`now\` broadcasts, one after another (the previous cancelled first, since it would still be playing), to province ${PROVINCE} (10 districts × 10 communes, devices spread evenly); each setup's row is its median round by max receipt, and the ratio compares median rounds. Each device subscribed QoS 1 to its own and its 3 areas' command topics, and acks the play QoS 1. Times in ms from the moment the POST (for Mosquitto: one QoS 1 publish of the same bytes on the province topic, ${ROUNDS} times) was sent; receipt p50 / p99 / max over the devices not frozen. "All acks" is when a poll of Postgres every ${POLL_MS} ms first counted every non-frozen delivery \`delivered\` (Mosquitto: when one subscriber to \`loa/v1/devices/+/acks\` had them all). "CPU of the round" is what the broker process(es) and the client processes spent from the send until then, read from \`/proc\` (10 ms ticks); unlike receipt times, it does not depend on how the two cores were shared. Frozen: 1% of the devices in a client process SIGSTOPped once they were subscribed, so they hold their connection but read nothing. ${args.workers} client processes on the same cores; they send no heartbeats, so Loa ran with \`HEARTBEAT_INTERVAL_S=${HEARTBEAT_INTERVAL_S}\` to keep them online however long a large fleet takes to connect.${cluster ? ' Two instances: CLUSTER=true, same Postgres and Redis prefix, client processes alternate between the instances (the frozen one on the first), the POST goes to the first.' : ' **Two instances not run: this build has no cluster mode (AppConfig knows no CLUSTER).**'} ${PROVISIONED_AFTER_BOOT}`,
+        `${ROUNDS} emergency \`now\` broadcasts, one after another (the previous cancelled first, since it would still be playing), to province ${PROVINCE} (10 districts × 10 communes, devices spread evenly); each setup's row is its median round by max receipt, and the ratio compares median rounds. Each device subscribed QoS 1 to its own and its 3 areas' command topics, and acks the play QoS 1. Times in ms from the moment the POST (for Mosquitto: one QoS 1 publish of the same bytes on the province topic, ${ROUNDS} times) was sent; receipt p50 / p99 / max over the devices not frozen. "All acks" is when a poll of Postgres every ${POLL_MS} ms, from the POST's answer on, first counted every non-frozen delivery of the broadcast \`delivered\` (Mosquitto: when one subscriber to \`loa/v1/devices/+/acks\` had them all). "CPU of the round" is what the broker process(es) and the client processes spent from the send until then, read from \`/proc\` (10 ms ticks); unlike receipt times, it does not depend on how the two cores were shared. Frozen: 1% of the devices in a client process SIGSTOPped once they were subscribed, so they hold their connection but read nothing. ${args.workers} client processes on the same cores; they send no heartbeats, so Loa ran with \`HEARTBEAT_INTERVAL_S=${HEARTBEAT_INTERVAL_S}\` to keep them online however long a large fleet takes to connect.${cluster ? ' Two instances: CLUSTER=true, same Postgres and Redis prefix, client processes alternate between the instances (the frozen one on the first), the POST goes to the first.' : ' **Two instances not run: this build has no cluster mode (AppConfig knows no CLUSTER).**'} ${PROVISIONED_AFTER_BOOT}`,
         '',
         table(
           ['devices', 'broker', 'POST answered (ms)', 'received p50 / p99 / max (ms)', `max of each of the ${ROUNDS} rounds (ms)`, 'received', 'max ÷ Mosquitto max', 'all acks (ms)', 'frozen that got it', 'duplicates', 'CPU of the round, broker / clients (ms)', 'CPU broker / clients / rest (% of a core)', 'background before (% of a core)'],
