@@ -83,6 +83,29 @@ export function cpuStopwatch(pids: number[]): () => number {
   return () => (spent ??= ((cpuTicksOf(pids) - t0) * 1000) / CLK_TCK);
 }
 
+/**
+ * CPU the given processes spend from now on, read from `/proc` every `everyMs`, so that it
+ * can be had up to a moment known only afterwards (the last speaker's receipt): `until(at)`
+ * is the CPU (ms) of each group from the start to the first reading at or after `at` (epoch
+ * ms), good to a reading's interval and a 10 ms tick per process.
+ */
+export function cpuTimeline(groups: number[][], everyMs = 20): { stop(): void; until(at: number): number[] } {
+  const readings: { at: number; ticks: number[] }[] = [];
+  const read = () => readings.push({ at: performance.timeOrigin + performance.now(), ticks: groups.map(cpuTicksOf) });
+  read();
+  const timer = setInterval(read, everyMs);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      read();
+    },
+    until: (at) => {
+      const [first, end] = [readings[0], readings.find((r) => r.at >= at) ?? readings[readings.length - 1]];
+      return end.ticks.map((t, i) => ((t - first.ticks[i]) * 1000) / CLK_TCK);
+    },
+  };
+}
+
 function cpuTicksOf(pids: number[]): number {
   return pids.reduce((sum, pid) => sum + procStat(pid).cpuTicks, 0);
 }

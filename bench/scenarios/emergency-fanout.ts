@@ -12,7 +12,7 @@ import { Fleet, splitEvenly } from '../fleet.js';
 import { epochNow, type BenchDevice, type EpochMs, type WorkerReport } from '../fleet-worker.js';
 import { anonymousDevices, clusterModeAvailable, LoaDeployment, PROVINCE } from '../loa.js';
 import { startMosquitto } from '../mosquitto.js';
-import { backgroundLoad, cpuMeter, cpuStopwatch, log, round, settle, showSpread, sleep, spread, waitFor, type CpuShares, type Spread } from '../support.js';
+import { backgroundLoad, cpuMeter, cpuStopwatch, cpuTimeline, log, round, settle, showSpread, sleep, spread, waitFor, type CpuShares, type Spread } from '../support.js';
 import { PROVISIONED_AFTER_BOOT, table, verdict, type Scenario, type ScenarioArgs } from './scenario.js';
 
 const POLL_MS = 50;
@@ -48,6 +48,11 @@ interface FanoutRound {
    * receipt times, this does not depend on how the two cores were shared at the time.
    */
   cpuMs: { broker: number; clients: number };
+  /**
+   * The same, from the send to the last receipt only: what the broker(s) took from the
+   * cores while the client processes still had plays to read.
+   */
+  receiptCpuMs: { broker: number; clients: number };
 }
 
 /** A setup's median round (by receipt max), with every round's max. */
@@ -79,8 +84,14 @@ function receipts(reports: WorkerReport[], sentAt: EpochMs) {
   return reports.flatMap((r) => r.receivedAt.filter((t) => !Number.isNaN(t)).map((t) => t - sentAt));
 }
 
-function receiptsOf(reports: WorkerReport[], sentAt: EpochMs): Pick<FanoutRound, 'receipt' | 'receiptByClient'> {
-  return { receipt: spread(receipts(reports, sentAt)), receiptByClient: reports.map((r) => spread(receipts([r], sentAt))) };
+function receiptsOf(
+  reports: WorkerReport[],
+  sentAt: EpochMs,
+  timeline: ReturnType<typeof cpuTimeline>,
+): Pick<FanoutRound, 'receipt' | 'receiptByClient' | 'receiptCpuMs'> {
+  const receipt = spread(receipts(reports, sentAt));
+  const [broker, clients] = timeline.until(sentAt + receipt.max);
+  return { receipt, receiptByClient: reports.map((r) => spread(receipts([r], sentAt))), receiptCpuMs: { broker, clients } };
 }
 
 /** p99 / max of each client process, with the instance it was connected to when there were two (Fleet.connect: group i to instance i % n). */
@@ -127,6 +138,7 @@ async function runLoa(n: number, instances: number, frozen: boolean, args: Scena
       }
       await fetch(`${loa.operator.baseUrl}/health`); // a warm keep-alive connection: the POST pays no handshake
       const [brokerCpu, clientCpu] = [cpuStopwatch(loa.pids), cpuStopwatch(fleet.pids)];
+      const timeline = cpuTimeline([loa.pids, fleet.pids]);
       const sentAt = epochNow();
       const created = await loa.operator.call<{ id: string }>('POST', '/api/v1/broadcasts', {
         bulletinId,
@@ -163,10 +175,11 @@ async function runLoa(n: number, instances: number, frozen: boolean, args: Scena
       if (!(await fleet.allDone('acked', RUN_TIMEOUT_MS, liveGroups))) log(`not every live device received and acked within ${RUN_TIMEOUT_MS / 1000} s`);
       await polling;
       const reports = await fleet.reports(liveGroups);
+      timeline.stop();
       sample ??= reports.find((r) => r.sample)?.sample ?? null;
       rounds.push({
         postMs,
-        ...receiptsOf(reports, sentAt),
+        ...receiptsOf(reports, sentAt, timeline),
         acksMs: recordedAt === null ? null : round(recordedAt - sentAt),
         acks: recorded,
         duplicates: reports.reduce((s, r) => s + r.duplicates, 0),
@@ -227,14 +240,16 @@ async function runMosquitto(n: number, payload: string, args: ScenarioArgs): Pro
       acks = 0;
       acksAt = null;
       stopwatches = { broker: cpuStopwatch([mosquitto.pid]), clients: cpuStopwatch(fleet.pids) };
+      const timeline = cpuTimeline([[mosquitto.pid], fleet.pids]);
       const sentAt = epochNow();
       publisher.publish(areaCommandsTopic(PROVINCE), payload, { qos: 1 });
       const complete = await fleet.allDone('acked', RUN_TIMEOUT_MS);
       await waitFor('all acks at the subscriber', async () => acks >= n, complete ? 10_000 : 0, 20).catch(() => undefined);
       const reports = await fleet.reports();
+      timeline.stop();
       rounds.push({
         postMs: null,
-        ...receiptsOf(reports, sentAt),
+        ...receiptsOf(reports, sentAt, timeline),
         acksMs: acksAt === null ? null : round(acksAt - sentAt),
         acks,
         duplicates: reports.reduce((s, r) => s + r.duplicates, 0),
@@ -298,6 +313,7 @@ export const emergencyFanout: Scenario = {
       r.frozen ? r.frozenReceived : '—',
       r.duplicates,
       `${r.cpuMs.broker} / ${r.cpuMs.clients}`,
+      `${r.receiptCpuMs.broker} / ${r.receiptCpuMs.clients}`,
       `${r.cpu.server} / ${r.cpu.clients} / ${r.cpu.rest}`,
       r.background,
     ]);
@@ -312,11 +328,11 @@ export const emergencyFanout: Scenario = {
       options: { devices: counts, workers: args.workers, concurrency: args.concurrency, cluster },
       data: runs.map((r) => ({ ...r, sample: undefined })),
       markdown: [
-        `${ROUNDS} emergency \`now\` broadcasts, one after another (the previous cancelled first, since it would still be playing), to province ${PROVINCE} (10 districts × 10 communes, devices spread evenly); each setup's row is its median round by max receipt, and the ratio compares median rounds. Each device subscribed QoS 1 to its own and its 3 areas' command topics, and acks the play QoS 1. Times in ms from the moment the POST (for Mosquitto: one QoS 1 publish of the same bytes on the province topic, ${ROUNDS} times) was sent; receipt p50 / p99 / max over the devices not frozen. "All acks" is when a poll of Postgres every ${POLL_MS} ms, from the POST's answer on, first counted every non-frozen delivery of the broadcast \`delivered\` (Mosquitto: when one subscriber to \`loa/v1/devices/+/acks\` had them all). "CPU of the round" is what the broker process(es) and the client processes spent from the send until then, read from \`/proc\` (10 ms ticks); unlike receipt times, it does not depend on how the two cores were shared. Frozen: 1% of the devices in a client process SIGSTOPped once they were subscribed, so they hold their connection but read nothing. ${args.workers} client processes on the same cores; they send no heartbeats, so Loa ran with \`HEARTBEAT_INTERVAL_S=${HEARTBEAT_INTERVAL_S}\` to keep them online however long a large fleet takes to connect.${cluster ? ' Two instances: CLUSTER=true, same Postgres and Redis prefix, client processes alternate between the instances (the frozen one on the first), the POST goes to the first.' : ' **Two instances not run: this build has no cluster mode (AppConfig knows no CLUSTER).**'} ${PROVISIONED_AFTER_BOOT}`,
+        `${ROUNDS} emergency \`now\` broadcasts, one after another (the previous cancelled first, since it would still be playing), to province ${PROVINCE} (10 districts × 10 communes, devices spread evenly); each setup's row is its median round by max receipt, and the ratio compares median rounds. Each device subscribed QoS 1 to its own and its 3 areas' command topics, and acks the play QoS 1. Times in ms from the moment the POST (for Mosquitto: one QoS 1 publish of the same bytes on the province topic, ${ROUNDS} times) was sent; receipt p50 / p99 / max over the devices not frozen. "All acks" is when a poll of Postgres every ${POLL_MS} ms, from the POST's answer on, first counted every non-frozen delivery of the broadcast \`delivered\` (Mosquitto: when one subscriber to \`loa/v1/devices/+/acks\` had them all). "CPU of the round" is what the broker process(es) and the client processes spent from the send until then, read from \`/proc\` (10 ms ticks); unlike receipt times, it does not depend on how the two cores were shared. "CPU to the last receipt" is the same from the send to the median round's last receipt (read every 20 ms): what the broker(s) took from the cores while the client processes, which every receipt waits for, still had plays to read. Frozen: 1% of the devices in a client process SIGSTOPped once they were subscribed, so they hold their connection but read nothing. ${args.workers} client processes on the same cores; they send no heartbeats, so Loa ran with \`HEARTBEAT_INTERVAL_S=${HEARTBEAT_INTERVAL_S}\` to keep them online however long a large fleet takes to connect.${cluster ? ' Two instances: CLUSTER=true, same Postgres and Redis prefix, client processes alternate between the instances (the frozen one on the first), the POST goes to the first.' : ' **Two instances not run: this build has no cluster mode (AppConfig knows no CLUSTER).**'} ${PROVISIONED_AFTER_BOOT}`,
         '',
         table(
-          ['devices', 'broker', 'POST answered (ms)', 'received p50 / p99 / max (ms)', `max of each of the ${ROUNDS} rounds (ms)`, 'received', 'max ÷ Mosquitto max', 'all acks (ms)', 'frozen that got it', 'duplicates', 'CPU of the round, broker / clients (ms)', 'CPU broker / clients / rest (% of a core)', 'background before (% of a core)'],
-          ['---:', '---', '---:', '---', '---', '---:', '---:', '---:', '---:', '---:', '---', '---', '---:'],
+          ['devices', 'broker', 'POST answered (ms)', 'received p50 / p99 / max (ms)', `max of each of the ${ROUNDS} rounds (ms)`, 'received', 'max ÷ Mosquitto max', 'all acks (ms)', 'frozen that got it', 'duplicates', 'CPU of the round, broker / clients (ms)', 'CPU to the last receipt, broker / clients (ms)', 'CPU broker / clients / rest (% of a core)', 'background before (% of a core)'],
+          ['---:', '---', '---:', '---', '---', '---:', '---:', '---:', '---:', '---:', '---', '---', '---', '---:'],
           rows,
         ),
         '',
