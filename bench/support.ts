@@ -93,7 +93,8 @@ export function cpuTimeline(groups: number[][], everyMs = 20): { stop(): void; u
   const readings: { at: number; ticks: number[] }[] = [];
   const read = () => readings.push({ at: performance.timeOrigin + performance.now(), ticks: groups.map(cpuTicksOf) });
   read();
-  const timer = setInterval(read, everyMs);
+  // Unref'd: a round that throws before stop() must not keep the bench alive.
+  const timer = setInterval(read, everyMs).unref();
   return {
     stop: () => {
       clearInterval(timer);
