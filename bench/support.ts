@@ -72,38 +72,37 @@ export function procStat(pid: number): { cpuTicks: number; rssBytes: number } {
   return { cpuTicks: Number(fields[11]) + Number(fields[12]), rssBytes: Number(fields[21]) * PAGE_SIZE };
 }
 
-/**
- * CPU time the given processes spend from now until the returned function is first called,
- * in ms; later calls repeat that reading. Ticks are 10 ms, so a reading is good to about
- * 10 ms per process.
- */
-export function cpuStopwatch(pids: number[]): () => number {
-  const t0 = cpuTicksOf(pids);
-  let spent: number | null = null;
-  return () => (spent ??= ((cpuTicksOf(pids) - t0) * 1000) / CLK_TCK);
+export interface CpuTimeline {
+  /** Takes the last reading and stops reading, the first time it is called; later calls do nothing. */
+  stop(): void;
+  /** CPU (ms) of each group from the start to the stop (to the latest reading, before it). */
+  spent(): number[];
+  /** CPU (ms) of each group from the start to the first reading at or after `at` (epoch ms), or to the last. */
+  until(at: number): number[];
 }
 
 /**
- * CPU the given processes spend from now on, read from `/proc` every `everyMs`, so that it
- * can be had up to a moment known only afterwards (the last speaker's receipt): `until(at)`
- * is the CPU (ms) of each group from the start to the first reading at or after `at` (epoch
- * ms), good to a reading's interval and a 10 ms tick per process.
+ * CPU the given groups of processes spend from now on, read from `/proc` every `everyMs`
+ * until `stop()`, so that it can also be had up to a moment known only afterwards (the last
+ * speaker's receipt). Ticks are 10 ms, so a reading is good to about 10 ms per process, and
+ * `until` to a reading's interval more.
  */
-export function cpuTimeline(groups: number[][], everyMs = 20): { stop(): void; until(at: number): number[] } {
+export function cpuTimeline(groups: number[][], everyMs = 20): CpuTimeline {
   const readings: { at: number; ticks: number[] }[] = [];
   const read = () => readings.push({ at: performance.timeOrigin + performance.now(), ticks: groups.map(cpuTicksOf) });
+  const since = (end: { ticks: number[] }) => end.ticks.map((t, i) => ((t - readings[0].ticks[i]) * 1000) / CLK_TCK);
   read();
   // Unref'd: a round that throws before stop() must not keep the bench alive.
-  const timer = setInterval(read, everyMs).unref();
+  let timer: NodeJS.Timeout | null = setInterval(read, everyMs).unref();
   return {
     stop: () => {
+      if (!timer) return;
       clearInterval(timer);
+      timer = null;
       read();
     },
-    until: (at) => {
-      const [first, end] = [readings[0], readings.find((r) => r.at >= at) ?? readings[readings.length - 1]];
-      return end.ticks.map((t, i) => ((t - first.ticks[i]) * 1000) / CLK_TCK);
-    },
+    spent: () => since(readings[readings.length - 1]),
+    until: (at) => since(readings.find((r) => r.at >= at) ?? readings[readings.length - 1]),
   };
 }
 

@@ -12,7 +12,7 @@ import { Fleet, splitEvenly } from '../fleet.js';
 import { epochNow, type BenchDevice, type EpochMs, type WorkerReport } from '../fleet-worker.js';
 import { anonymousDevices, clusterModeAvailable, LoaDeployment, PROVINCE } from '../loa.js';
 import { startMosquitto } from '../mosquitto.js';
-import { backgroundLoad, cpuMeter, cpuStopwatch, cpuTimeline, log, round, settle, showSpread, sleep, spread, waitFor, type CpuShares, type Spread } from '../support.js';
+import { backgroundLoad, cpuMeter, cpuTimeline, log, round, settle, showSpread, sleep, spread, waitFor, type CpuShares, type CpuTimeline, type Spread } from '../support.js';
 import { PROVISIONED_AFTER_BOOT, table, verdict, type Scenario, type ScenarioArgs } from './scenario.js';
 
 const POLL_MS = 50;
@@ -84,14 +84,16 @@ function receipts(reports: WorkerReport[], sentAt: EpochMs) {
   return reports.flatMap((r) => r.receivedAt.filter((t) => !Number.isNaN(t)).map((t) => t - sentAt));
 }
 
+/** A timeline's two groups, broker(s) then clients. */
+const cpuOf = ([broker, clients]: number[]) => ({ broker, clients });
+
 function receiptsOf(
   reports: WorkerReport[],
   sentAt: EpochMs,
-  timeline: ReturnType<typeof cpuTimeline>,
+  timeline: CpuTimeline,
 ): Pick<FanoutRound, 'receipt' | 'receiptByClient' | 'receiptCpuMs'> {
   const receipt = spread(receipts(reports, sentAt));
-  const [broker, clients] = timeline.until(sentAt + receipt.max);
-  return { receipt, receiptByClient: reports.map((r) => spread(receipts([r], sentAt))), receiptCpuMs: { broker, clients } };
+  return { receipt, receiptByClient: reports.map((r) => spread(receipts([r], sentAt))), receiptCpuMs: cpuOf(timeline.until(sentAt + receipt.max)) };
 }
 
 /** p99 / max of each client process, with the instance it was connected to when there were two (Fleet.connect: group i to instance i % n). */
@@ -137,7 +139,6 @@ async function runLoa(n: number, instances: number, frozen: boolean, args: Scena
         for (const pid of loa.pids) await settle(pid);
       }
       await fetch(`${loa.operator.baseUrl}/health`); // a warm keep-alive connection: the POST pays no handshake
-      const [brokerCpu, clientCpu] = [cpuStopwatch(loa.pids), cpuStopwatch(fleet.pids)];
       const timeline = cpuTimeline([loa.pids, fleet.pids]);
       const sentAt = epochNow();
       const created = await loa.operator.call<{ id: string }>('POST', '/api/v1/broadcasts', {
@@ -165,8 +166,7 @@ async function runLoa(n: number, instances: number, frozen: boolean, args: Scena
           );
           recorded = rows[0].n;
           if (recorded >= liveDevices) {
-            brokerCpu();
-            clientCpu();
+            timeline.stop();
             return void (recordedAt = epochNow());
           }
           await sleep(POLL_MS);
@@ -183,7 +183,7 @@ async function runLoa(n: number, instances: number, frozen: boolean, args: Scena
         acksMs: recordedAt === null ? null : round(recordedAt - sentAt),
         acks: recorded,
         duplicates: reports.reduce((s, r) => s + r.duplicates, 0),
-        cpuMs: { broker: brokerCpu(), clients: clientCpu() },
+        cpuMs: cpuOf(timeline.spent()),
       });
     }
     const cpu = meter();
@@ -220,12 +220,11 @@ async function runMosquitto(n: number, payload: string, args: ScenarioArgs): Pro
   try {
     let acks = 0;
     let acksAt: EpochMs | null = null;
-    let stopwatches = { broker: cpuStopwatch([]), clients: cpuStopwatch([]) };
+    let timeline: CpuTimeline | null = null;
     acker.on('message', () => {
       if (++acks !== n) return;
       acksAt = epochNow();
-      stopwatches.broker();
-      stopwatches.clients();
+      timeline?.stop();
     });
     await acker.subscribeAsync('loa/v1/devices/+/acks', { qos: 1 });
     await fleet.connect([mosquitto.url], { concurrency: args.concurrency });
@@ -239,8 +238,7 @@ async function runMosquitto(n: number, payload: string, args: ScenarioArgs): Pro
       }
       acks = 0;
       acksAt = null;
-      stopwatches = { broker: cpuStopwatch([mosquitto.pid]), clients: cpuStopwatch(fleet.pids) };
-      const timeline = cpuTimeline([[mosquitto.pid], fleet.pids]);
+      timeline = cpuTimeline([[mosquitto.pid], fleet.pids]);
       const sentAt = epochNow();
       publisher.publish(areaCommandsTopic(PROVINCE), payload, { qos: 1 });
       const complete = await fleet.allDone('acked', RUN_TIMEOUT_MS);
@@ -253,7 +251,7 @@ async function runMosquitto(n: number, payload: string, args: ScenarioArgs): Pro
         acksMs: acksAt === null ? null : round(acksAt - sentAt),
         acks,
         duplicates: reports.reduce((s, r) => s + r.duplicates, 0),
-        cpuMs: { broker: stopwatches.broker(), clients: stopwatches.clients() },
+        cpuMs: cpuOf(timeline.spent()),
       });
     }
     const cpu = meter();
