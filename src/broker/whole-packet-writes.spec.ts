@@ -1,12 +1,8 @@
 import { PassThrough, Writable } from 'node:stream';
-import { aedesMqttPacket, WholePacketWrites } from './whole-packet-writes.js';
+import { aedesMqttPacket, WholePacketWrites, type MqttPacket } from './whole-packet-writes.js';
 
 type Packet = Parameters<WholePacketWrites['encode']>[0];
-interface MqttPacket {
-  writeToStream: ((packet: Packet, stream: Writable, opts?: object) => boolean) & { cacheNumbers?: boolean };
-  generate(packet: Packet): Buffer;
-}
-const library = aedesMqttPacket() as MqttPacket;
+const library = aedesMqttPacket();
 const nextTick = () => new Promise((resolve) => process.nextTick(resolve));
 
 /** A copy of the module object, so that installing the patch leaves the process's library alone. */

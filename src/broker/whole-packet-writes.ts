@@ -12,7 +12,8 @@ interface PublishLike {
   properties?: unknown;
 }
 type WriteToStream = ((packet: PublishLike, stream: Writable, opts?: { protocolVersion?: number }) => boolean) & { cacheNumbers?: boolean };
-interface MqttPacket {
+/** The part of mqtt-packet's module object this file uses. */
+export interface MqttPacket {
   writeToStream: WriteToStream;
   generate(packet: PublishLike): Buffer;
 }
