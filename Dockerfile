@@ -2,9 +2,11 @@
 # Loa: the API, the embedded MQTT broker and the speaker simulator, in one image.
 #   docker build -t loa .
 #   docker run --env-file .env -p 3000:3000 -p 1883:1883 loa
-# NestJS 12 needs Node >= 20.19; the project is ESM throughout.
+# Node 24 (LTS): Node 20 reached its end of life on 2026-04-30. CI runs the test suite on
+# this major as well as on the machine's Node (.ci/run reads the major from this file).
+# The project is ESM throughout.
 
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 ENV CI=true
 COPY package.json package-lock.json ./
@@ -15,7 +17,7 @@ RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production \
     PORT=3000 \
     MQTT_PORT=1883 \
