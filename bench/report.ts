@@ -3,7 +3,7 @@
  * appended to bench/RESULTS.md that names the machine, the versions and the date.
  */
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -21,6 +21,31 @@ export interface Environment {
   mosquitto: string;
   /** 1-minute load average when the scenario started: other work sharing the machine. */
   loadBefore: number;
+  /** The machine's CPU ticks when the scenario started, to tell how much the hypervisor took during it. */
+  ticksBefore: MachineTicks;
+}
+
+/** The whole machine's CPU time in ticks (/proc/stat), and the part of it the hypervisor gave to other guests. */
+export interface MachineTicks {
+  total: number;
+  steal: number;
+}
+
+function machineTicks(): MachineTicks {
+  // user nice system idle iowait irq softirq steal guest guest_nice: guest time is already in user and nice.
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
+  return { total: fields.reduce((sum, t) => sum + t, 0), steal: fields[7] ?? 0 };
+}
+
+/**
+ * Steal time: the share of the run in which this VM's virtual CPUs were ready but the host ran
+ * something else. A run on a busy host is slower in every setup, and not always in the same
+ * proportion, so its ratios say less; this is the one sign of it a guest can read.
+ */
+function stealPercentSince(before: MachineTicks): number {
+  const now = machineTicks();
+  const total = now.total - before.total;
+  return total > 0 ? Math.round(((now.steal - before.steal) / total) * 1000) / 10 : 0;
 }
 
 export async function environment(): Promise<Environment> {
@@ -44,14 +69,15 @@ export async function environment(): Promise<Environment> {
     redis: redisVersion,
     mosquitto,
     loadBefore: Math.round(loadavg()[0] * 100) / 100,
+    ticksBefore: machineTicks(),
   };
 }
 
-export function describeEnvironment(env: Environment): string {
+function describeEnvironment(env: Environment, stealPercent: number): string {
   return (
     `${env.date.slice(0, 16).replace('T', ' ')} UTC — ${env.cores} × ${env.cpu}, ${env.ramGiB} GiB; Node ${env.node}, ` +
     `PostgreSQL ${env.postgres}, Redis ${env.redis}, Mosquitto ${env.mosquitto}, all on this machine; ` +
-    `load average before: ${env.loadBefore}.`
+    `load average before: ${env.loadBefore}; hypervisor steal during the run: ${stealPercent} % of the machine's CPU time.`
   );
 }
 
@@ -68,15 +94,16 @@ const RESULTS_MD = join('bench', 'RESULTS.md');
 
 export function record(scenario: string, title: string, env: Environment, outcome: ScenarioOutcome): string {
   mkdirSync(RESULTS_DIR, { recursive: true });
+  const stealPercent = stealPercentSince(env.ticksBefore);
   const file = join(RESULTS_DIR, `${scenario}-${env.date.slice(0, 19).replace(/[:T]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ scenario, environment: env, options: outcome.options, result: outcome.data }, null, 2) + '\n');
+  writeFileSync(file, JSON.stringify({ scenario, environment: { ...env, stealPercent }, options: outcome.options, result: outcome.data }, null, 2) + '\n');
   if (!existsSync(RESULTS_MD)) writeFileSync(RESULTS_MD, '# Benchmark results\n');
   const options = Object.entries(outcome.options)
     .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : String(v)}`)
     .join(' ');
   appendFileSync(
     RESULTS_MD,
-    ['', `## ${title} — ${env.date.slice(0, 16).replace('T', ' ')} UTC`, '', describeEnvironment(env), `Options: \`${options}\`; raw figures: \`${file}\`.`, '', outcome.markdown.trim(), ''].join('\n'),
+    ['', `## ${title} — ${env.date.slice(0, 16).replace('T', ' ')} UTC`, '', describeEnvironment(env, stealPercent), `Options: \`${options}\`; raw figures: \`${file}\`.`, '', outcome.markdown.trim(), ''].join('\n'),
   );
   return file;
 }
