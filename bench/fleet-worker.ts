@@ -9,10 +9,10 @@
  * exactly the devices it holds. The same code runs against Loa and against Mosquitto.
  */
 import { randomUUID } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { CommandPayload, Heartbeat, PlaybackEvent, SchedulePayload } from '../src/broker/payloads.js';
 import { areaCommandsTopic, deviceTopic } from '../src/broker/topics.js';
+import { epochNow, type EpochMs } from './clock.js';
 
 export interface BenchDevice {
   code: string;
@@ -33,9 +33,6 @@ export interface ConnectOrder {
 }
 
 export type ToWorker = ConnectOrder | { type: 'heartbeats'; perSecond: number } | { type: 'report' } | { type: 'reset' } | { type: 'stop' };
-
-/** Epoch milliseconds with sub-millisecond resolution, comparable across processes of one machine. */
-export type EpochMs = number;
 
 export interface WorkerReport {
   /** Per device, when its CONNACK arrived; NaN if it never did. */
@@ -61,8 +58,6 @@ export type FromWorker =
   | { type: 'reset' }
   | { type: 'started' }
   | { type: 'report'; report: WorkerReport };
-
-export const epochNow = (): EpochMs => performance.timeOrigin + performance.now();
 
 const send = (message: FromWorker) => process.send!(message);
 const clients: (MqttClient | null)[] = [];

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { epochNow } from './clock.js';
 
 export const PG_ADMIN = process.env.BENCH_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -89,7 +90,7 @@ export interface CpuTimeline {
  */
 export function cpuTimeline(groups: number[][], everyMs = 20): CpuTimeline {
   const readings: { at: number; ticks: number[] }[] = [];
-  const read = () => readings.push({ at: performance.timeOrigin + performance.now(), ticks: groups.map(cpuTicksOf) });
+  const read = () => readings.push({ at: epochNow(), ticks: groups.map(cpuTicksOf) });
   const since = (end: { ticks: number[] }) => end.ticks.map((t, i) => ((t - readings[0].ticks[i]) * 1000) / CLK_TCK);
   read();
   // Unref'd: a round that throws before stop() must not keep the bench alive.

@@ -6,9 +6,9 @@
  * time until Postgres lists them all online.
  */
 import { execFileSync } from 'node:child_process';
+import { epochNow } from '../clock.js';
 import { Fleet, splitEvenly } from '../fleet.js';
 import type { WorkerReport } from '../fleet-worker.js';
-import { epochNow } from '../fleet-worker.js';
 import { anonymousDevices, clusterModeAvailable, LoaDeployment } from '../loa.js';
 import { startMosquitto } from '../mosquitto.js';
 import { backgroundLoad, cpuMeter, log, procStat, round, settle, waitFor, type CpuShares } from '../support.js';

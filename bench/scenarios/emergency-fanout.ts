@@ -8,8 +8,9 @@
  */
 import mqtt from 'mqtt';
 import { areaCommandsTopic } from '../../src/broker/topics.js';
+import { epochNow, type EpochMs } from '../clock.js';
 import { Fleet, splitEvenly } from '../fleet.js';
-import { epochNow, type BenchDevice, type EpochMs, type WorkerReport } from '../fleet-worker.js';
+import type { BenchDevice, WorkerReport } from '../fleet-worker.js';
 import { anonymousDevices, clusterModeAvailable, LoaDeployment, PROVINCE } from '../loa.js';
 import { startMosquitto } from '../mosquitto.js';
 import { backgroundLoad, cpuMeter, cpuTimeline, log, round, settle, showSpread, sleep, spread, waitFor, type CpuShares, type CpuTimeline, type Spread } from '../support.js';
