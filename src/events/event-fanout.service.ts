@@ -62,6 +62,9 @@ export class EventFanout implements OnApplicationBootstrap, OnModuleDestroy {
         const events = await tail.read(position, READ_BLOCK_MS, READ_COUNT);
         for (const event of events) {
           position = event.id;
+          // The loop still follows the stream without subscribers, so that one arriving later
+          // starts from here; only the serialising is skipped.
+          if (this.subscribers.size === 0) continue;
           const frame = eventFrame(event);
           for (const subscriber of this.subscribers) subscriber.offer(event, frame);
         }
